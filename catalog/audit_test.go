@@ -1,0 +1,101 @@
+package catalog_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/byokflow/byokflow/catalog"
+)
+
+func TestAppendAudit_StoresAndLists(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	first, err := e.cat.AppendAudit(ctx, catalog.AuditEvent{
+		Actor: "operator", Operation: "provision", InstanceID: "orders-db", RootKeyID: "root-key-1",
+		WorkflowID: "provision-orders-db", Detail: json.RawMessage(`{"nodes": 2}`),
+	})
+	require.NoError(t, err)
+	require.NotZero(t, first.ID)
+	require.False(t, first.At.IsZero())
+	require.JSONEq(t, `{"nodes": 2}`, string(first.Detail))
+
+	second, err := e.cat.AppendAudit(ctx, catalog.AuditEvent{Actor: "scheduler", Operation: "rotate", InstanceID: "other-db"})
+	require.NoError(t, err)
+	require.JSONEq(t, `{}`, string(second.Detail))
+
+	mine, err := e.cat.ListAudit(ctx, "orders-db")
+	require.NoError(t, err)
+	require.Equal(t, []catalog.AuditEvent{first}, mine)
+	all, err := e.cat.ListAudit(ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, []catalog.AuditEvent{first, second}, all)
+}
+
+func TestAppendAudit_EventKeyIdempotent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	ev := catalog.AuditEvent{Actor: "worker", Operation: "shred", InstanceID: "orders-db", EventKey: "wf-1/shred"}
+	first, err := e.cat.AppendAudit(ctx, ev)
+	require.NoError(t, err)
+	ev.Detail = json.RawMessage(`{"retry": true}`)
+	again, err := e.cat.AppendAudit(ctx, ev)
+	require.NoError(t, err)
+	require.Equal(t, first, again)
+	require.Equal(t, 1, count(t, e.raw, "SELECT count(*) FROM audit_events"))
+}
+
+func TestAuditAndCertificates_AppendOnly(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	mustInstance(t, e.cat, "orders-db")
+	_, err := e.cat.AppendAudit(ctx, catalog.AuditEvent{Actor: "operator", Operation: "provision"})
+	require.NoError(t, err)
+	_, err = e.cat.PutShredCertificate(ctx, "orders-db", json.RawMessage(`{"key_state": "destroyed"}`))
+	require.NoError(t, err)
+
+	for _, sql := range []string{
+		"UPDATE audit_events SET actor = 'someone-else'",
+		"DELETE FROM audit_events",
+		"TRUNCATE audit_events",
+		"UPDATE shred_certificates SET certificate = '{}'",
+		"DELETE FROM shred_certificates",
+		"TRUNCATE shred_certificates",
+	} {
+		t.Run(sql, func(t *testing.T) {
+			_, err := e.raw.Exec(ctx, sql)
+			requirePgCode(t, err, codeRestrictViolation)
+		})
+	}
+	require.Equal(t, 1, count(t, e.raw, "SELECT count(*) FROM audit_events WHERE actor = 'operator'"))
+	require.Equal(t, 1, count(t, e.raw, "SELECT count(*) FROM shred_certificates"))
+}
+
+func TestPutShredCertificate_FirstWins(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	mustInstance(t, e.cat, "orders-db")
+	_, err := e.cat.GetShredCertificate(ctx, "orders-db")
+	require.ErrorIs(t, err, catalog.ErrNotFound)
+
+	first, err := e.cat.PutShredCertificate(ctx, "orders-db", json.RawMessage(`{"attempt": 1}`))
+	require.NoError(t, err)
+	again, err := e.cat.PutShredCertificate(ctx, "orders-db", json.RawMessage(`{"attempt": 2}`))
+	require.NoError(t, err)
+	require.Equal(t, first, again)
+	require.JSONEq(t, `{"attempt": 1}`, string(again.Certificate))
+
+	got, err := e.cat.GetShredCertificate(ctx, "orders-db")
+	require.NoError(t, err)
+	require.Equal(t, first, got)
+
+	_, err = e.cat.PutShredCertificate(ctx, "missing-db", json.RawMessage(`{}`))
+	require.ErrorIs(t, err, catalog.ErrNotFound)
+	require.ErrorContains(t, err, "missing-db")
+}
