@@ -1,0 +1,38 @@
+# byokflow: the two commands are `make run` and `make test`; the rest are parts.
+SHELL := /bin/bash
+
+.PHONY: run test build lint bench stack stack-down clean
+
+## run: start the local stack and run the main job on it
+run:
+	@scripts/run.sh
+
+## test: every test tier (unit, emulator, PostgreSQL, end to end), starting what they need
+test:
+	@scripts/test.sh
+
+## build: build every program of this repository into bin/
+build:
+	go build -o bin/ ./emulator/cmd/emulator
+
+## lint: gofmt and go vet
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet ./...
+
+## bench: the benchmarks, with the encryption comparison table
+bench:
+	@scripts/bench.sh
+
+## stack: start PostgreSQL, the Temporal dev server and the emulator in the background
+stack:
+	@scripts/stack.sh up
+	@scripts/stack.sh where
+
+## stack-down: stop what `make stack` started
+stack-down:
+	@scripts/stack.sh down
+
+## clean: stop the stack and remove run-time files and built programs
+clean: stack-down
+	rm -rf .run bin

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The local stack: a throwaway PostgreSQL cluster (or BYOK_DATABASE_URL), the
+# Temporal dev server and the Key Protect + IAM emulator, each started in the
+# background once, its pid in .run/pids and its log in .run/logs. Every address
+# and credential the other programs need is written to .run/env.
+#
+#   scripts/stack.sh up [postgres|temporal|emulator ...]   start (idempotent)
+#   scripts/stack.sh down                                   stop what up started
+#   scripts/stack.sh where                                  print what runs where
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+pg_url_file="$RUN/database_url"
+
+up_postgres() {
+  if [ -n "${BYOK_DATABASE_URL:-}" ]; then
+    echo "$BYOK_DATABASE_URL" >"$pg_url_file"
+    return 0
+  fi
+  local bindir data="$RUN/pg"
+  bindir=$(pg_bindir)
+  [ -n "$bindir" ] || die "PostgreSQL server binaries (initdb, pg_ctl) are missing: install them with 'apt-get install postgresql' (Debian/Ubuntu), or set BYOK_DATABASE_URL to a server you have"
+  mkdir -p "$data"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres: "$data"
+    runuser -u postgres -- test -w "$data" ||
+      die "the postgres user cannot write $data (a parent folder is not readable by it): clone the repository under a world-readable path, or set BYOK_DATABASE_URL"
+  fi
+  if [ ! -f "$data/PG_VERSION" ]; then
+    say "initdb a throwaway cluster in $data"
+    as_pg "$bindir/initdb" -D "$data" -U postgres --auth=trust -E UTF8 >"$LOGS/initdb.log" 2>&1 ||
+      { tail -n 20 "$LOGS/initdb.log" >&2; die "initdb failed (log: .run/logs/initdb.log)"; }
+  fi
+  if ! as_pg "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    need_free_port "$BYOK_PG_PORT" PostgreSQL BYOK_PG_PORT
+    as_pg "$bindir/pg_ctl" -D "$data" -w -t 60 -l "$data/server.log" \
+      -o "-p $BYOK_PG_PORT -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null ||
+      { tail -n 20 "$data/server.log" >&2; die "PostgreSQL did not start (log: .run/pg/server.log)"; }
+  fi
+  echo "postgres://postgres@127.0.0.1:$BYOK_PG_PORT/postgres?sslmode=disable" >"$pg_url_file"
+}
+
+up_temporal() {
+  temporal_cli
+  alive "$PIDS/temporal.pid" && return 0
+  need_free_port "$BYOK_TEMPORAL_PORT" "the Temporal dev server" BYOK_TEMPORAL_PORT
+  need_free_port "$BYOK_UI_PORT" "the Temporal Web UI" BYOK_UI_PORT
+  "$BIN/temporal" server start-dev --ip 127.0.0.1 --port "$BYOK_TEMPORAL_PORT" \
+    --ui-port "$BYOK_UI_PORT" --db-filename "$RUN/temporal.db" --log-level warn \
+    --search-attribute ByokInstanceID=Keyword --search-attribute ByokRootKeyID=Keyword \
+    --search-attribute ByokOperation=Keyword >"$LOGS/temporal.log" 2>&1 &
+  echo $! >"$PIDS/temporal.pid"
+  wait_port "$BYOK_TEMPORAL_PORT" "the Temporal dev server" "$LOGS/temporal.log"
+}
+
+up_emulator() {
+  alive "$PIDS/emulator.pid" && return 0
+  go_tool emulator ./emulator/cmd/emulator
+  need_free_port "$BYOK_EMULATOR_PORT" "the Key Protect emulator" BYOK_EMULATOR_PORT
+  # shellcheck disable=SC2086 # BYOK_EMULATOR_FLAGS is a list of flags
+  "$BIN/emulator" --dev --addr "127.0.0.1:$BYOK_EMULATOR_PORT" --data "$RUN/emulator" \
+    ${BYOK_EMULATOR_FLAGS:-} >"$RUN/emulator.env" 2>"$LOGS/emulator.log" &
+  echo $! >"$PIDS/emulator.pid"
+  wait_port "$BYOK_EMULATOR_PORT" "the Key Protect emulator" "$LOGS/emulator.log"
+}
+
+write_env() {
+  {
+    echo "# written by scripts/stack.sh; source it: . .run/env"
+    [ -f "$pg_url_file" ] && echo "export BYOK_DATABASE_URL='$(cat "$pg_url_file")'"
+    if alive "$PIDS/temporal.pid"; then
+      echo "export TEMPORAL_ADDRESS=127.0.0.1:$BYOK_TEMPORAL_PORT"
+      echo "export TEMPORAL_NAMESPACE=default"
+    fi
+    [ -f "$RUN/emulator.env" ] && grep '^export ' "$RUN/emulator.env"
+    echo "export BYOK_BACKUP_DIR='$RUN/backups'"
+  } >"$RUN/env.tmp"
+  mv "$RUN/env.tmp" "$RUN/env"
+}
+
+down() {
+  local f name
+  for f in "$PIDS"/*.pid; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f" .pid)
+    if alive "$f"; then
+      say "stopping $name"
+      kill "$(cat "$f")" 2>/dev/null || true
+      for _ in $(seq 1 100); do alive "$f" || break; sleep 0.1; done
+      alive "$f" && kill -9 "$(cat "$f")" 2>/dev/null
+    fi
+    rm -f "$f"
+  done
+  if [ -f "$RUN/pg/PG_VERSION" ]; then
+    local bindir
+    bindir=$(pg_bindir)
+    [ -n "$bindir" ] && as_pg "$bindir/pg_ctl" -D "$RUN/pg" -m fast stop >/dev/null 2>&1 || true
+  fi
+  rm -f "$RUN/env"
+}
+
+where() {
+  echo "byokflow local stack:"
+  [ -f "$pg_url_file" ] && echo "  PostgreSQL (catalog)     $(sed 's/?.*//' "$pg_url_file")"
+  alive "$PIDS/temporal.pid" && echo "  Temporal frontend        127.0.0.1:$BYOK_TEMPORAL_PORT" &&
+    echo "  Temporal Web UI          http://127.0.0.1:$BYOK_UI_PORT"
+  alive "$PIDS/emulator.pid" && echo "  Key Protect + IAM        http://127.0.0.1:$BYOK_EMULATOR_PORT (emulator, --dev account)"
+  echo "  environment              .run/env   (. .run/env)"
+  echo "  logs                     .run/logs/"
+}
+
+main() {
+  local cmd=${1:-up}
+  shift || true
+  mkdir -p "$RUN" "$PIDS" "$LOGS" "$RUN/backups"
+  case "$cmd" in
+    up)
+      local parts=("$@")
+      [ ${#parts[@]} -gt 0 ] || parts=(postgres temporal emulator)
+      for p in "${parts[@]}"; do
+        case "$p" in
+          postgres | temporal | emulator) "up_$p" ;;
+          *) die "unknown part '$p' (postgres, temporal, emulator)" ;;
+        esac
+      done
+      write_env
+      ;;
+    down) down ;;
+    where) where ;;
+    *) die "usage: scripts/stack.sh up [part...] | down | where" ;;
+  esac
+}
+
+main "$@"
