@@ -1,0 +1,147 @@
+package contract
+
+// Inputs and results of the control-plane activities (ControlTaskQueue). Every
+// activity is safe to retry: it upserts by the ids it is given.
+
+// CheckServiceAuthorizationInput asks whether the IAM policy letting the DBaaS
+// service read keys of KPInstanceID exists; Create makes it when missing.
+// Fails ErrTypeServiceNotAuthorized naming the policy to create (source
+// service, target Key Protect instance, role Reader) and --create-authorization.
+type CheckServiceAuthorizationInput struct {
+	KPInstanceID string
+	Create       bool
+}
+
+// CheckServiceAuthorizationResult names the policy; Created is true when this
+// call created it.
+type CheckServiceAuthorizationResult struct {
+	PolicyID string
+	Created  bool
+}
+
+// ValidateRootKeyInput names the key to check in KPInstanceID with the
+// operator identity. Fails ErrTypeKeyNotFound (also for a key of another
+// instance), ErrTypeNotRootKey, or ErrTypeKeyNotActive naming the key's state.
+type ValidateRootKeyInput struct {
+	RootKeyID    string
+	KPInstanceID string
+}
+
+// ValidateRootKeyResult describes a usable root key. KeyVersionID is its
+// current version.
+type ValidateRootKeyResult struct {
+	KeyVersionID string
+	KeyName      string
+	KeyCRN       string
+}
+
+// CreateInstanceRecordInput creates the catalog record in state pending and
+// places Nodes nodes across the hosts of registered node agents. Idempotent
+// for the same WorkflowID; a failed record of the same name is replaced.
+// Fails ErrTypeInstanceExists otherwise, ErrTypeNoNodeHosts without hosts.
+type CreateInstanceRecordInput struct {
+	InstanceID   string
+	RootKeyID    string
+	KPInstanceID string
+	KeyVersionID string
+	Nodes        int
+	WorkflowID   string
+	RequestedBy  string
+}
+
+// CreateInstanceRecordResult returns the instance CRN (registered with the
+// key), the database name and the placement of every node. Node ids are
+// stable and unique within the instance, for example "orders-db-1"; a retry
+// returns the same placement.
+type CreateInstanceRecordResult struct {
+	InstanceCRN  string
+	DatabaseName string
+	Nodes        []NodePlacement
+}
+
+// MarkInstanceFailedInput compensates CreateInstanceRecord: it removes the
+// instance's nodes and marks the record failed, keeping its history for audit
+// and freeing the name for a new provision.
+type MarkInstanceFailedInput struct {
+	InstanceID string
+	Reason     string
+}
+
+// RegisterInstanceInput registers InstanceCRN with the root key (a Key Protect
+// registration, made with the service identity). Idempotent.
+type RegisterInstanceInput struct {
+	RootKeyID   string
+	InstanceCRN string
+}
+
+// DeregisterInstanceInput compensates RegisterInstance. Idempotent.
+type DeregisterInstanceInput struct {
+	RootKeyID   string
+	InstanceCRN string
+}
+
+// CreateInstanceDatabaseInput creates the instance's database. Idempotent.
+type CreateInstanceDatabaseInput struct {
+	InstanceID   string
+	DatabaseName string
+}
+
+// DropInstanceDatabaseInput compensates CreateInstanceDatabase. Idempotent.
+type DropInstanceDatabaseInput struct {
+	InstanceID   string
+	DatabaseName string
+}
+
+// MarkInstanceActiveInput marks the record active under KeyVersionID.
+type MarkInstanceActiveInput struct {
+	InstanceID   string
+	KeyVersionID string
+}
+
+// LoadInstanceInput reads an instance record. Fails ErrTypeInstanceNotFound.
+type LoadInstanceInput struct {
+	InstanceID string
+}
+
+// LoadInstanceResult is the record. KeyVersionID is the version recorded at
+// the last completed provision or rotation.
+type LoadInstanceResult struct {
+	RootKeyID    string
+	KPInstanceID string
+	KeyVersionID string
+	Nodes        []NodePlacement
+	State        InstanceState
+}
+
+// RotateKeyInput rotates RootKeyID in Key Protect only while its current
+// version still equals FromVersionID, so a retried or re-run rotation never
+// rotates twice. Fails ErrTypeRotationTooSoon when Key Protect refuses.
+type RotateKeyInput struct {
+	RootKeyID     string
+	FromVersionID string
+}
+
+// RotateKeyResult is the key's current version after the call; Rotated is
+// false when the version had already moved past FromVersionID.
+type RotateKeyResult struct {
+	KeyVersionID string
+	Rotated      bool
+}
+
+// ReadKeyVersionInput reads the current version of RootKeyID.
+type ReadKeyVersionInput struct {
+	RootKeyID string
+}
+
+// ReadKeyVersionResult is the key's current version.
+type ReadKeyVersionResult struct {
+	KeyVersionID string
+}
+
+// RecordKeyVersionInput records that every node of InstanceID reported
+// KeyVersionID. Idempotent.
+type RecordKeyVersionInput struct {
+	InstanceID   string
+	KeyVersionID string
+	RequestedBy  string
+}

@@ -1,0 +1,84 @@
+package contract
+
+import (
+	"errors"
+
+	"go.temporal.io/sdk/temporal"
+)
+
+// Error types of permanent failures. An activity classifies its error once and
+// returns NewError(ErrTypeX, ...); a workflow branches on ErrorType(err). The
+// message says what failed, names the ids involved and tells the user what to
+// do; it never contains secret material.
+const (
+	// ErrTypeInvalidInput: a workflow or activity input is malformed.
+	ErrTypeInvalidInput = "InvalidInput"
+	// ErrTypeServiceNotAuthorized: the IAM service-to-service policy (source
+	// the DBaaS service, target the Key Protect instance, role Reader) is
+	// missing. The message names the policy and the --create-authorization flag.
+	ErrTypeServiceNotAuthorized = "ServiceNotAuthorized"
+	// ErrTypeAccessDenied: the operator identity lacks a role it needs, for
+	// example Manager on the Key Protect instance.
+	ErrTypeAccessDenied = "AccessDenied"
+	// ErrTypeKeyNotFound: no such key in the given Key Protect instance
+	// (also for a key that lives in another instance).
+	ErrTypeKeyNotFound = "KeyNotFound"
+	// ErrTypeNotRootKey: the key is a standard key; BYOK needs a root key.
+	ErrTypeNotRootKey = "NotRootKey"
+	// ErrTypeKeyNotActive: the key is not in state Active; the message names
+	// its state.
+	ErrTypeKeyNotActive = "KeyNotActive"
+	// ErrTypeKeyDestroyed: the key is destroyed; data under it is unrecoverable.
+	ErrTypeKeyDestroyed = "KeyDestroyed"
+	// ErrTypeKeySuspended: the key is disabled (suspended); re-enable it.
+	ErrTypeKeySuspended = "KeySuspended"
+	// ErrTypeRotationTooSoon: Key Protect refused to rotate the key again so soon.
+	ErrTypeRotationTooSoon = "RotationTooSoon"
+	// ErrTypeInstanceExists: an instance of that name exists and is not failed.
+	ErrTypeInstanceExists = "InstanceExists"
+	// ErrTypeInstanceNotFound: no instance of that name in the catalog.
+	ErrTypeInstanceNotFound = "InstanceNotFound"
+	// ErrTypeInstanceNotActive: the instance is pending or failed, so it
+	// cannot be rotated.
+	ErrTypeInstanceNotActive = "InstanceNotActive"
+	// ErrTypeNoNodeHosts: no node agent is registered to place nodes on.
+	ErrTypeNoNodeHosts = "NoNodeHosts"
+	// ErrTypeNodeDeadline: nodes did not report before the node deadline; the
+	// message names the nodes and their hosts.
+	ErrTypeNodeDeadline = "NodeDeadline"
+	// ErrTypeNodeKeyMismatch: a node reported another state or key version
+	// than the workflow expected.
+	ErrTypeNodeKeyMismatch = "NodeKeyMismatch"
+	// ErrTypeKeySlotConflict: the node already holds a key slot for the same
+	// instance and node under another root key.
+	ErrTypeKeySlotConflict = "KeySlotConflict"
+)
+
+// NonRetryableErrorTypes lists every ErrType constant, for
+// temporal.RetryPolicy.NonRetryableErrorTypes.
+func NonRetryableErrorTypes() []string {
+	return []string{
+		ErrTypeInvalidInput, ErrTypeServiceNotAuthorized, ErrTypeAccessDenied,
+		ErrTypeKeyNotFound, ErrTypeNotRootKey, ErrTypeKeyNotActive,
+		ErrTypeKeyDestroyed, ErrTypeKeySuspended, ErrTypeRotationTooSoon,
+		ErrTypeInstanceExists, ErrTypeInstanceNotFound, ErrTypeInstanceNotActive,
+		ErrTypeNoNodeHosts, ErrTypeNodeDeadline, ErrTypeNodeKeyMismatch,
+		ErrTypeKeySlotConflict,
+	}
+}
+
+// NewError returns a non-retryable application error of errType. message is
+// lower case, in "verb object: cause" form, names the ids and says what to do.
+func NewError(errType, message string, cause error) error {
+	return temporal.NewNonRetryableApplicationError(message, errType, cause)
+}
+
+// ErrorType returns the type of the first application error in err's chain
+// (for example ErrTypeKeyNotFound), or "" when there is none.
+func ErrorType(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Type()
+	}
+	return ""
+}

@@ -1,0 +1,79 @@
+package contract
+
+import "time"
+
+// KeyState is the key status of one database node, as shown on the Nodes page.
+type KeyState string
+
+// Key status states. A node reports exactly one of them.
+const (
+	// KeyPending: the node exists but has no usable key slot yet.
+	KeyPending KeyState = "pending"
+	// KeyActive: the node's DEK is unwrapped under the reported key version.
+	KeyActive KeyState = "active"
+	// KeyRewrapRequired: the root key has a newer version than the slot's.
+	KeyRewrapRequired KeyState = "rewrap_required"
+	// KeySuspended: the root key is disabled; the node flushed its DEK.
+	KeySuspended KeyState = "suspended"
+	// KeyUnreachable: Key Protect cannot be reached; a grace window keeps
+	// the DEK in memory.
+	KeyUnreachable KeyState = "unreachable"
+	// KeyDestroyed: the key slot or the root key is destroyed; data is
+	// unrecoverable.
+	KeyDestroyed KeyState = "destroyed"
+	// KeyError: anything else; Detail says what.
+	KeyError KeyState = "error"
+)
+
+// KeyStates lists every key status state in display order.
+func KeyStates() []KeyState {
+	return []KeyState{KeyPending, KeyActive, KeyRewrapRequired, KeySuspended,
+		KeyUnreachable, KeyDestroyed, KeyError}
+}
+
+// Valid reports whether s is one of KeyStates.
+func (s KeyState) Valid() bool {
+	for _, k := range KeyStates() {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// InstanceState is the lifecycle state of an instance record in the catalog.
+type InstanceState string
+
+// Instance states.
+const (
+	// InstancePending: provisioning is under way.
+	InstancePending InstanceState = "pending"
+	// InstanceActive: every node reported active; the instance is usable.
+	InstanceActive InstanceState = "active"
+	// InstanceFailed: provisioning failed and was compensated; the name may
+	// be reused by a new ProvisionEncryptedInstance.
+	InstanceFailed InstanceState = "failed"
+)
+
+// NodePlacement says which host serves a database node and on which task
+// queue its node agent listens. TaskQueue is NodeTaskQueue(Host).
+type NodePlacement struct {
+	NodeID    string
+	Host      string
+	TaskQueue string
+}
+
+// NodeReport is one key-status report of one node. Node activities append it
+// to the catalog's key-status history themselves and return it; workflows only
+// collect it. KeyCheckValue is a key check value of the DEK (never the DEK).
+type NodeReport struct {
+	InstanceID    string
+	NodeID        string
+	Host          string
+	RootKeyID     string
+	KeyVersionID  string
+	State         KeyState
+	KeyCheckValue string
+	Detail        string
+	ReportedAt    time.Time
+}

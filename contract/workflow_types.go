@@ -1,0 +1,89 @@
+package contract
+
+import "time"
+
+// Defaults applied by WithDefaults.
+const (
+	// DefaultNodes is the node count of an instance when none is given.
+	DefaultNodes = 3
+	// MinNodes and MaxNodes bound the node count of an instance.
+	MinNodes = 1
+	MaxNodes = 9
+	// DefaultNodeDeadline is how long a workflow waits for a node agent to
+	// pick up its task before it fails with ErrTypeNodeDeadline.
+	DefaultNodeDeadline = 4 * time.Hour
+)
+
+// ProvisionInput is the input of WorkflowProvisionEncryptedInstance.
+type ProvisionInput struct {
+	// InstanceID is the new instance's name; see ValidateInstanceName.
+	InstanceID string
+	// RootKeyID is the id (UUID) or alias of the customer's root key.
+	RootKeyID string
+	// KPInstanceID is the Key Protect instance (UUID) holding the root key.
+	KPInstanceID string
+	// Nodes is the node count, MinNodes..MaxNodes; 0 means DefaultNodes.
+	Nodes int
+	// CreateAuthorization lets the workflow create the missing IAM
+	// service-to-service policy instead of failing.
+	CreateAuthorization bool
+	// RequestedBy names the operator, for the audit trail.
+	RequestedBy string
+	// NodeDeadline bounds the wait for each node agent; 0 means
+	// DefaultNodeDeadline.
+	NodeDeadline time.Duration
+}
+
+// WithDefaults returns in with zero Nodes and NodeDeadline replaced by defaults.
+func (in ProvisionInput) WithDefaults() ProvisionInput {
+	if in.Nodes == 0 {
+		in.Nodes = DefaultNodes
+	}
+	if in.NodeDeadline == 0 {
+		in.NodeDeadline = DefaultNodeDeadline
+	}
+	return in
+}
+
+// ProvisionResult is the result of WorkflowProvisionEncryptedInstance: every
+// node's report, all active under KeyVersionID.
+type ProvisionResult struct {
+	InstanceID   string
+	InstanceCRN  string
+	RootKeyID    string
+	KeyVersionID string
+	Nodes        []NodeReport
+}
+
+// RotateInput is the input of WorkflowRotateRootKey.
+type RotateInput struct {
+	InstanceID string
+	// RewrapOnly skips the rotation in Key Protect (the key was rotated
+	// outside byokflow, by policy or by hand) and only rewraps the nodes.
+	RewrapOnly  bool
+	RequestedBy string
+	// NodeDeadline bounds the wait for each node agent; 0 means
+	// DefaultNodeDeadline.
+	NodeDeadline time.Duration
+}
+
+// WithDefaults returns in with a zero NodeDeadline replaced by the default.
+func (in RotateInput) WithDefaults() RotateInput {
+	if in.NodeDeadline == 0 {
+		in.NodeDeadline = DefaultNodeDeadline
+	}
+	return in
+}
+
+// RotateResult is the result of WorkflowRotateRootKey. FromVersionID is the
+// version recorded before the run; KeyVersionID the one every node now
+// reports. Rotated is false when this run did not rotate (RewrapOnly, or the
+// key had already moved past FromVersionID).
+type RotateResult struct {
+	InstanceID    string
+	RootKeyID     string
+	FromVersionID string
+	KeyVersionID  string
+	Rotated       bool
+	Nodes         []NodeReport
+}

@@ -1,0 +1,134 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/byokflow/byokflow/contract"
+)
+
+// ProvisionEncryptedInstance creates an instance whose every node encrypts
+// with a DEK wrapped by the customer's root key. It completes only when every
+// node reported active under the root key's current version. On failure it
+// undoes what it did, in reverse order, and returns the error that failed it.
+//
+// Its errors carry the contract error types: InvalidInput; from the
+// activities ServiceNotAuthorized, KeyNotFound, NotRootKey, KeyNotActive,
+// InstanceExists, NoNodeHosts and whatever a node reports (KeySuspended,
+// KeySlotConflict, ...); NodeDeadline naming the silent nodes and hosts;
+// NodeKeyMismatch when a node reported another state or key version.
+func ProvisionEncryptedInstance(ctx workflow.Context, in contract.ProvisionInput) (res contract.ProvisionResult, err error) {
+	in = in.WithDefaults()
+	if err = in.Validate(); err != nil {
+		return res, invalidInput(err)
+	}
+	track := newTracker(contract.OperationProvision, in.InstanceID)
+	if err = startTracking(ctx, track); err != nil {
+		return res, err
+	}
+	ctx = withControl(ctx)
+	key, err := checkKeyAccess(ctx, in, track)
+	if err != nil {
+		return res, err
+	}
+	var undo compensations
+	defer func() {
+		if err != nil {
+			track.step("compensate")
+			undo.run(ctx, err)
+		}
+	}()
+	rec, err := createInstance(ctx, in, key, track, &undo)
+	if err != nil {
+		return res, err
+	}
+	reports, err := installKeys(ctx, in, rec.Nodes, key.KeyVersionID, track, &undo)
+	if err != nil {
+		return res, err
+	}
+	track.step("mark instance active")
+	active := contract.MarkInstanceActiveInput{InstanceID: in.InstanceID, KeyVersionID: key.KeyVersionID}
+	if err = workflow.ExecuteActivity(ctx, contract.ActivityMarkInstanceActive, active).Get(ctx, nil); err != nil {
+		return res, err
+	}
+	track.step("done")
+	return contract.ProvisionResult{InstanceID: in.InstanceID, InstanceCRN: rec.InstanceCRN,
+		RootKeyID: in.RootKeyID, KeyVersionID: key.KeyVersionID, Nodes: reports}, nil
+}
+
+// checkKeyAccess checks the service authorization policy and the root key.
+// Neither changes anything unless CreateAuthorization asks to create the
+// policy, which is kept on failure: the customer asked for it.
+func checkKeyAccess(ctx workflow.Context, in contract.ProvisionInput, track *tracker) (contract.ValidateRootKeyResult, error) {
+	var key contract.ValidateRootKeyResult
+	if err := trackRootKey(ctx, track, in.RootKeyID); err != nil {
+		return key, err
+	}
+	track.step("check service authorization")
+	auth := contract.CheckServiceAuthorizationInput{KPInstanceID: in.KPInstanceID, Create: in.CreateAuthorization}
+	if err := workflow.ExecuteActivity(ctx, contract.ActivityCheckServiceAuthorization, auth).Get(ctx, nil); err != nil {
+		return key, err
+	}
+	track.step("validate root key")
+	check := contract.ValidateRootKeyInput{RootKeyID: in.RootKeyID, KPInstanceID: in.KPInstanceID}
+	err := workflow.ExecuteActivity(ctx, contract.ActivityValidateRootKey, check).Get(ctx, &key)
+	return key, err
+}
+
+// createInstance creates the catalog record, registers the instance with the
+// root key and creates the database, pushing each step's compensation.
+func createInstance(ctx workflow.Context, in contract.ProvisionInput, key contract.ValidateRootKeyResult,
+	track *tracker, undo *compensations) (contract.CreateInstanceRecordResult, error) {
+	var rec contract.CreateInstanceRecordResult
+	track.step("create instance record")
+	create := contract.CreateInstanceRecordInput{InstanceID: in.InstanceID, RootKeyID: in.RootKeyID,
+		KPInstanceID: in.KPInstanceID, KeyVersionID: key.KeyVersionID, Nodes: in.Nodes,
+		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, RequestedBy: in.RequestedBy}
+	if err := workflow.ExecuteActivity(ctx, contract.ActivityCreateInstanceRecord, create).Get(ctx, &rec); err != nil {
+		return rec, err
+	}
+	undo.push(contract.ActivityMarkInstanceFailed, markFailed(in.InstanceID))
+	if err := checkPlacement(in.InstanceID, rec.Nodes); err != nil {
+		return rec, err
+	}
+	track.nodes(rec.Nodes)
+	track.step("register instance with root key")
+	reg := contract.RegisterInstanceInput{RootKeyID: in.RootKeyID, InstanceCRN: rec.InstanceCRN}
+	if err := workflow.ExecuteActivity(ctx, contract.ActivityRegisterInstance, reg).Get(ctx, nil); err != nil {
+		return rec, err
+	}
+	undo.pushActivity(contract.ActivityDeregisterInstance, contract.DeregisterInstanceInput(reg))
+	track.step("create instance database")
+	db := contract.CreateInstanceDatabaseInput{InstanceID: in.InstanceID, DatabaseName: rec.DatabaseName}
+	if err := workflow.ExecuteActivity(ctx, contract.ActivityCreateInstanceDatabase, db).Get(ctx, nil); err != nil {
+		return rec, err
+	}
+	undo.pushActivity(contract.ActivityDropInstanceDatabase, contract.DropInstanceDatabaseInput(db))
+	return rec, nil
+}
+
+// installKeys installs a key slot on every node in parallel, pushing the
+// removal of every slot that may exist, and checks every node reported
+// active under keyVersion.
+func installKeys(ctx workflow.Context, in contract.ProvisionInput, nodes []contract.NodePlacement,
+	keyVersion string, track *tracker, undo *compensations) ([]contract.NodeReport, error) {
+	track.step("install keys")
+	calls := make([]nodeCall, len(nodes))
+	for i, n := range nodes {
+		calls[i] = nodeCall{node: n, activity: contract.ActivityInstallKey, input: contract.InstallKeyInput{
+			InstanceID: in.InstanceID, NodeID: n.NodeID, RootKeyID: in.RootKeyID,
+			AAD: contract.NodeAAD(in.InstanceID, n.NodeID), ExpectedVersionID: keyVersion}}
+	}
+	run := runOnNodes(ctx, calls, in.NodeDeadline, track)
+	if drop := slotsToDrop(run); len(drop) > 0 {
+		undo.push(contract.ActivityDropKeySlot, func(ctx workflow.Context, _ error) error {
+			return dropKeySlots(ctx, in.InstanceID, drop, in.NodeDeadline)
+		})
+	}
+	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline, provisionRetryHint); err != nil {
+		return nil, err
+	}
+	if err := checkReports(run, in.InstanceID, in.RootKeyID, keyVersion, provisionRetryHint); err != nil {
+		return nil, err
+	}
+	return run.reports(), nil
+}

@@ -1,0 +1,16 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/byokflow/byokflow/contract"
+)
+
+// Register registers every workflow of this package under its contract name.
+func Register(w worker.WorkflowRegistry) {
+	w.RegisterWorkflowWithOptions(ProvisionEncryptedInstance,
+		workflow.RegisterOptions{Name: contract.WorkflowProvisionEncryptedInstance})
+	w.RegisterWorkflowWithOptions(RotateRootKey,
+		workflow.RegisterOptions{Name: contract.WorkflowRotateRootKey})
+}

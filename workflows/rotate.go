@@ -1,0 +1,109 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/byokflow/byokflow/contract"
+)
+
+// RotateRootKey rotates an instance's root key in Key Protect (or, with
+// RewrapOnly, takes the version it already has) and rewraps every node's DEK
+// to that version. It completes only when every node reported the new
+// version, then records it.
+//
+// It is safe to stop half way and to re-run: the rotation asks Key Protect to
+// rotate only while the key is still at the recorded version, so a re-run
+// finds the key already rotated, does not rotate again, and rewraps the
+// nodes that were left. There is nothing to compensate.
+//
+// Its errors carry the contract error types: InvalidInput, InstanceNotFound,
+// InstanceNotActive, RotationTooSoon and the key errors of Key Protect, what
+// a node reports, NodeDeadline and NodeKeyMismatch.
+func RotateRootKey(ctx workflow.Context, in contract.RotateInput) (res contract.RotateResult, err error) {
+	in = in.WithDefaults()
+	if err = in.Validate(); err != nil {
+		return res, invalidInput(err)
+	}
+	track := newTracker(contract.OperationRotate, in.InstanceID)
+	if err = startTracking(ctx, track); err != nil {
+		return res, err
+	}
+	ctx = withControl(ctx)
+	inst, err := loadRotatable(ctx, in.InstanceID, track)
+	if err != nil {
+		return res, err
+	}
+	target, err := targetVersion(ctx, in, inst, track)
+	if err != nil {
+		return res, err
+	}
+	reports, err := rewrapNodes(ctx, in, inst, target.KeyVersionID, track)
+	if err != nil {
+		return res, err
+	}
+	track.step("record key version")
+	rec := contract.RecordKeyVersionInput{InstanceID: in.InstanceID,
+		KeyVersionID: target.KeyVersionID, RequestedBy: in.RequestedBy}
+	if err = workflow.ExecuteActivity(ctx, contract.ActivityRecordKeyVersion, rec).Get(ctx, nil); err != nil {
+		return res, err
+	}
+	track.step("done")
+	return contract.RotateResult{InstanceID: in.InstanceID, RootKeyID: inst.RootKeyID,
+		FromVersionID: inst.KeyVersionID, KeyVersionID: target.KeyVersionID,
+		Rotated: target.Rotated, Nodes: reports}, nil
+}
+
+// loadRotatable loads the instance and checks it can be rotated.
+func loadRotatable(ctx workflow.Context, instanceID string, track *tracker) (contract.LoadInstanceResult, error) {
+	var inst contract.LoadInstanceResult
+	track.step("load instance")
+	load := contract.LoadInstanceInput{InstanceID: instanceID}
+	if err := workflow.ExecuteActivity(ctx, contract.ActivityLoadInstance, load).Get(ctx, &inst); err != nil {
+		return inst, err
+	}
+	if err := checkRotatable(instanceID, inst); err != nil {
+		return inst, err
+	}
+	track.nodes(inst.Nodes)
+	return inst, trackRootKey(ctx, track, inst.RootKeyID)
+}
+
+// targetVersion is the key version every node must end up under: the new
+// version after rotating from the recorded one, or with RewrapOnly the
+// key's current version.
+func targetVersion(ctx workflow.Context, in contract.RotateInput, inst contract.LoadInstanceResult,
+	track *tracker) (contract.RotateKeyResult, error) {
+	var res contract.RotateKeyResult
+	if in.RewrapOnly {
+		track.step("read key version")
+		var cur contract.ReadKeyVersionResult
+		read := contract.ReadKeyVersionInput{RootKeyID: inst.RootKeyID}
+		err := workflow.ExecuteActivity(ctx, contract.ActivityReadKeyVersion, read).Get(ctx, &cur)
+		return contract.RotateKeyResult{KeyVersionID: cur.KeyVersionID}, err
+	}
+	track.step("rotate root key")
+	rotate := contract.RotateKeyInput{RootKeyID: inst.RootKeyID, FromVersionID: inst.KeyVersionID}
+	err := workflow.ExecuteActivity(ctx, contract.ActivityRotateKey, rotate).Get(ctx, &res)
+	return res, err
+}
+
+// rewrapNodes rewraps every node's DEK to version in parallel and checks
+// every node reported active under it.
+func rewrapNodes(ctx workflow.Context, in contract.RotateInput, inst contract.LoadInstanceResult,
+	version string, track *tracker) ([]contract.NodeReport, error) {
+	track.step("rewrap keys")
+	calls := make([]nodeCall, len(inst.Nodes))
+	for i, n := range inst.Nodes {
+		calls[i] = nodeCall{node: n, activity: contract.ActivityRewrapKey, input: contract.RewrapKeyInput{
+			InstanceID: in.InstanceID, NodeID: n.NodeID, RootKeyID: inst.RootKeyID,
+			AAD: contract.NodeAAD(in.InstanceID, n.NodeID), TargetVersionID: version}}
+	}
+	run := runOnNodes(ctx, calls, in.NodeDeadline, track)
+	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline, rotateRetryHint); err != nil {
+		return nil, err
+	}
+	if err := checkReports(run, in.InstanceID, inst.RootKeyID, version, rotateRetryHint); err != nil {
+		return nil, err
+	}
+	return run.reports(), nil
+}
