@@ -1,0 +1,56 @@
+package emulator_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/byokflow/byokflow/emulator"
+)
+
+func TestSetupDev_IdempotentFixedValues(t *testing.T) {
+	s, err := emulator.New(emulator.Config{DataDir: t.TempDir(), ServiceName: "custom-svc"})
+	require.NoError(t, err)
+	first, err := s.SetupDev()
+	require.NoError(t, err)
+	second, err := s.SetupDev()
+	require.NoError(t, err)
+	require.Equal(t, first, second)
+	require.Equal(t, emulator.DevAccount{
+		AccountID: emulator.DevAccountID, OperatorAPIKey: emulator.DevOperatorAPIKey, OperatorIAMID: emulator.DevOperatorIAMID,
+		ServiceAPIKey: emulator.DevServiceAPIKey, ServiceIAMID: emulator.DevServiceIAMID, ServiceName: "custom-svc",
+		KPInstanceID: emulator.DevKPInstanceID,
+	}, first)
+	require.Equal(t, []string{
+		"export IBMCLOUD_API_KEY=" + emulator.DevOperatorAPIKey,
+		"export BYOK_SERVICE_API_KEY=" + emulator.DevServiceAPIKey,
+		"export BYOK_SERVICE_NAME=custom-svc",
+		"export BYOK_KP_URL=http://h:1",
+		"export BYOK_KP_INSTANCE_ID=" + emulator.DevKPInstanceID,
+		"export BYOK_IAM_URL=http://h:1",
+		"export BYOK_ACCOUNT_ID=" + emulator.DevAccountID,
+	}, first.ExportLines("http://h:1"))
+}
+
+func TestAddIdentity_Rules(t *testing.T) {
+	s, err := emulator.New(emulator.Config{})
+	require.NoError(t, err)
+	require.NoError(t, s.AddAccount("a1"))
+	require.NoError(t, s.AddAccount("a2"))
+	require.NoError(t, s.AddKPInstance("a1", "i1"))
+	require.NoError(t, s.AddUser("a1", "k1", "u1", map[string]string{"i1": "Reader"}))
+	require.NoError(t, s.AddUser("a1", "k1b", "u1", map[string]string{"i1": "Manager"}), "update in place")
+	tests := map[string]error{
+		"instance of missing account": s.AddKPInstance("nope", "i2"),
+		"instance moved to account":   s.AddKPInstance("a2", "i1"),
+		"user of missing account":     s.AddUser("nope", "k2", "u2", nil),
+		"unknown role":                s.AddUser("a1", "k3", "u3", map[string]string{"i1": "Owner"}),
+		"user moved to account":       s.AddUser("a2", "k4", "u1", nil),
+		"API key reused":              s.AddServiceID("a1", "svc", "k1b", "s1"),
+		"empty service name":          s.AddServiceID("a1", "", "k5", "s2"),
+		"empty account":               s.AddAccount(""),
+	}
+	for name, err := range tests {
+		t.Run(name, func(t *testing.T) { require.Error(t, err) })
+	}
+}

@@ -1,0 +1,68 @@
+package emulator
+
+import "fmt"
+
+// The fixed development account created by SetupDev (and --dev). They
+// are published in README.md; none of them is a secret.
+const (
+	DevAccountID      = "b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5"
+	DevKPInstanceID   = "6f3c4b1e-2d5a-4e8f-9b7c-0a1d2e3f4b5c"
+	DevOperatorAPIKey = "byok-dev-operator-apikey-0000000000000000001"
+	DevOperatorIAMID  = "IBMid-byok-dev-operator"
+	DevServiceAPIKey  = "byok-dev-service-apikey-00000000000000000001"
+	DevServiceIAMID   = "iam-ServiceId-5e7a9c1b-3d2f-4a6b-8c0d-1e2f3a4b5c6d"
+)
+
+// DevAccount describes the development account.
+type DevAccount struct {
+	AccountID      string
+	OperatorAPIKey string
+	OperatorIAMID  string
+	ServiceAPIKey  string
+	ServiceIAMID   string
+	ServiceName    string
+	KPInstanceID   string
+}
+
+// SetupDev creates, idempotently and with the fixed Dev* values, the
+// development account: one Key Protect instance, an operator user with
+// Manager on it, and the DBaaS service ID for Config.ServiceName. It does
+// not create the authorization policy that lets the service use Key
+// Protect: that is the user's step 2.
+func (s *Server) SetupDev() (DevAccount, error) {
+	d := DevAccount{
+		AccountID: DevAccountID, KPInstanceID: DevKPInstanceID,
+		OperatorAPIKey: DevOperatorAPIKey, OperatorIAMID: DevOperatorIAMID,
+		ServiceAPIKey: DevServiceAPIKey, ServiceIAMID: DevServiceIAMID,
+		ServiceName: s.cfg.ServiceName,
+	}
+	steps := []func() error{
+		func() error { return s.AddAccount(d.AccountID) },
+		func() error { return s.AddKPInstance(d.AccountID, d.KPInstanceID) },
+		func() error {
+			return s.AddUser(d.AccountID, d.OperatorAPIKey, d.OperatorIAMID, map[string]string{d.KPInstanceID: "Manager"})
+		},
+		func() error { return s.AddServiceID(d.AccountID, d.ServiceName, d.ServiceAPIKey, d.ServiceIAMID) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return DevAccount{}, fmt.Errorf("set up dev account: %w", err)
+		}
+	}
+	return d, nil
+}
+
+// ExportLines returns the shell lines that point byokflow at an emulator
+// serving at baseURL (for example http://127.0.0.1:8444), one variable
+// per line.
+func (d DevAccount) ExportLines(baseURL string) []string {
+	return []string{
+		"export IBMCLOUD_API_KEY=" + d.OperatorAPIKey,
+		"export BYOK_SERVICE_API_KEY=" + d.ServiceAPIKey,
+		"export BYOK_SERVICE_NAME=" + d.ServiceName,
+		"export BYOK_KP_URL=" + baseURL,
+		"export BYOK_KP_INSTANCE_ID=" + d.KPInstanceID,
+		"export BYOK_IAM_URL=" + baseURL,
+		"export BYOK_ACCOUNT_ID=" + d.AccountID,
+	}
+}

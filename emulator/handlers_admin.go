@@ -1,0 +1,151 @@
+package emulator
+
+import (
+	"net/http"
+)
+
+// keyAdmin runs a state-changing key action under the write lock and
+// answers 204.
+func (s *Server) keyAdmin(k *kpCtx, fn func(kk *key) *apiError) *apiError {
+	e := s.update(func() *apiError {
+		kk, e := s.accessKey(k)
+		if e != nil {
+			return e
+		}
+		s.settle(kk)
+		return fn(kk)
+	})
+	if e != nil {
+		return e
+	}
+	writeNoContent(k.w)
+	return nil
+}
+
+func handleRotate(s *Server, k *kpCtx) *apiError {
+	req, e := parseAction(k.body)
+	if e != nil {
+		return e
+	}
+	return s.keyAdmin(k, func(kk *key) *apiError {
+		if kk.Extractable {
+			return rootRequired()
+		}
+		if e := allowed(opRotate, kk.State); e != nil {
+			return e
+		}
+		now := s.now()
+		if d := s.cfg.Timing.RotationInterval; d > 0 && kk.LastRotate != nil && now.Sub(*kk.LastRotate) < d {
+			return conflict(codeRotationNotAllowed, "This root key has been rotated within the last hour: Only one 'rotate' action per hour is permitted")
+		}
+		material, e := rotationMaterial(kk, req)
+		if e != nil {
+			return e
+		}
+		defer clear(material)
+		if e := s.addVersion(kk, newUUID(), material, now); e != nil {
+			return e
+		}
+		kk.LastRotate, kk.Updated = &now, now
+		return nil
+	})
+}
+
+// rotationMaterial is the new version's material: the payload for an
+// imported key, fresh random bytes otherwise.
+func rotationMaterial(kk *key, req *actionReq) ([]byte, *apiError) {
+	if req.EncryptedNonce != "" || req.IV != "" {
+		return nil, notImplemented("secure import with an import token")
+	}
+	if kk.Imported && req.Payload == "" {
+		return nil, newErr(http.StatusBadRequest, codePayloadRequired,
+			"This root key was created with user-supplied key material: Key material is required to perform a 'rotate' action")
+	}
+	if !kk.Imported && req.Payload != "" {
+		return nil, queryErr("payload", "provided only if key is imported")
+	}
+	return keyMaterial(req.Payload, false)
+}
+
+func handleDisable(s *Server, k *kpCtx) *apiError {
+	return s.keyAdmin(k, func(kk *key) *apiError {
+		if kk.Extractable {
+			return rootRequired()
+		}
+		if e := allowed(opDisable, kk.State); e != nil {
+			return e
+		}
+		s.setState(kk, stateSuspended)
+		return nil
+	})
+}
+
+func handleEnable(s *Server, k *kpCtx) *apiError {
+	return s.keyAdmin(k, func(kk *key) *apiError {
+		if kk.Extractable {
+			return rootRequired()
+		}
+		if e := allowed(opEnable, kk.State); e != nil {
+			return e
+		}
+		if e := s.guard(kk.StateChanged, s.cfg.Timing.EnableDelay); e != nil {
+			return e
+		}
+		s.setState(kk, stateActive)
+		return nil
+	})
+}
+
+func (s *Server) setState(kk *key, st int) {
+	now := s.now()
+	kk.State, kk.StateChanged, kk.Updated = st, now, now
+}
+
+func handleSetForDeletion(s *Server, k *kpCtx) *apiError {
+	return s.keyAdmin(k, func(kk *key) *apiError {
+		if e := dualAuthAction(kk); e != nil {
+			return e
+		}
+		now := s.now()
+		mark := &dualAuthMark{By: k.c.IAMID, At: now}
+		if w := s.cfg.Timing.DualAuthWindow; w > 0 {
+			mark.Expires = now.Add(w)
+		}
+		kk.DualAuthSet, kk.Updated = mark, now
+		return nil
+	})
+}
+
+func handleUnsetForDeletion(s *Server, k *kpCtx) *apiError {
+	return s.keyAdmin(k, func(kk *key) *apiError {
+		if e := dualAuthAction(kk); e != nil {
+			return e
+		}
+		kk.DualAuthSet, kk.Updated = nil, s.now()
+		return nil
+	})
+}
+
+func dualAuthAction(kk *key) *apiError {
+	if e := allowed(opDualAuth, kk.State); e != nil {
+		return e
+	}
+	if kk.DualAuth == nil || !kk.DualAuth.Enabled {
+		return conflict(codeNotDualAuth, "The key is not dual auth enabled and cannot be set for deletion")
+	}
+	return nil
+}
+
+// handleSync accepts a request to notify registered resources; there is
+// nothing to notify in the emulator.
+func handleSync(s *Server, k *kpCtx) *apiError {
+	e := s.view(func() *apiError {
+		_, e := s.accessKey(k)
+		return e
+	})
+	if e != nil {
+		return e
+	}
+	writeNoContent(k.w)
+	return nil
+}
