@@ -1,0 +1,261 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/byokflow/byokflow/emulator"
+	"github.com/byokflow/byokflow/emulator/emulatortest"
+	"github.com/byokflow/byokflow/internal/testenv"
+)
+
+// shared is what every end-to-end test of this package shares: one dev
+// server and one build of the programs.
+var shared struct {
+	once     sync.Once
+	err      error
+	server   *testsuite.DevServer
+	binDir   string
+	hostPort string
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.server != nil {
+		_ = shared.server.Stop()
+	}
+	if shared.binDir != "" {
+		_ = os.RemoveAll(shared.binDir)
+	}
+	os.Exit(code)
+}
+
+func startShared(cli string) error {
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "byokflow-e2e-bin-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		shared.binDir = dir
+		for _, p := range []string{"worker", "starter"} {
+			out, err := exec.Command("go", "build", "-o", filepath.Join(dir, p), "github.com/byokflow/byokflow/"+p).CombinedOutput()
+			if err != nil {
+				shared.err = fmt.Errorf("build %s: %v\n%s", p, err, out)
+				return
+			}
+		}
+		shared.server, shared.err = testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{
+			ExistingPath:  cli,
+			LogLevel:      "error",
+			ClientOptions: &client.Options{Namespace: "default"},
+			ExtraArgs: []string{
+				"--search-attribute", "ByokInstanceID=Keyword",
+				"--search-attribute", "ByokRootKeyID=Keyword",
+				"--search-attribute", "ByokOperation=Keyword",
+			},
+		})
+		if shared.err == nil {
+			shared.hostPort = shared.server.FrontendHostPort()
+		}
+	})
+	return shared.err
+}
+
+// Stack is one test's world: its own catalog database, its own emulator,
+// a control-plane worker and node agents on the shared dev server. Task
+// queues are shared with other tests' workers only through the namespace,
+// so tests of this package do not run in parallel.
+type Stack struct {
+	t       *testing.T
+	Emu     *emulatortest.Env
+	env     []string
+	dataDir string
+	mu      sync.Mutex
+	procs   map[string]*exec.Cmd
+}
+
+// NewStack starts the stack for t and stops it when t ends.
+func NewStack(t *testing.T) *Stack {
+	cli, dbURL := testenv.TemporalCLI(t)
+	require.NoError(t, startShared(cli))
+	emu := emulatortest.Start(t, emulatortest.WithTiming(emulator.Timing{}))
+	s := &Stack{t: t, Emu: emu, dataDir: t.TempDir(), procs: map[string]*exec.Cmd{}}
+	catalogURL := freshDatabase(t, dbURL)
+	s.env = append(os.Environ(),
+		"TEMPORAL_ADDRESS="+shared.hostPort,
+		"TEMPORAL_NAMESPACE=default",
+		"BYOK_DATABASE_URL="+catalogURL,
+		"BYOK_BACKUP_DIR="+filepath.Join(s.dataDir, "backups"),
+	)
+	for _, line := range emu.Dev.ExportLines(emu.URL) {
+		s.env = append(s.env, strings.TrimPrefix(line, "export "))
+	}
+	t.Cleanup(s.stopAll)
+	return s
+}
+
+// freshDatabase creates an empty database for the test's catalog and drops
+// it (with every instance database the test made) when the test ends.
+func freshDatabase(t *testing.T, serverURL string) string {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, serverURL)
+	require.NoError(t, err)
+	name := "byok_e2e_" + randomHex(4)
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
+	require.NoError(t, err)
+	require.NoError(t, conn.Close(ctx))
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, serverURL)
+		if err != nil {
+			return
+		}
+		defer conn.Close(ctx)
+		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
+	u, err := url.Parse(serverURL)
+	require.NoError(t, err)
+	u.Path = "/" + name
+	return u.String()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// UniqueName returns an instance name no other test run uses.
+func UniqueName(prefix string) string { return prefix + "-" + randomHex(3) }
+
+// StartWorker starts the control-plane worker.
+func (s *Stack) StartWorker() { s.start("worker") }
+
+// StartNode starts (or restarts) the node agent of host.
+func (s *Stack) StartNode(host string) {
+	s.start("node-"+host, "node", "--host", host, "--data-dir", filepath.Join(s.dataDir, "node-"+host))
+}
+
+// StopNode stops the node agent of host, as a host going down would.
+func (s *Stack) StopNode(host string) { s.stop("node-" + host) }
+
+func (s *Stack) start(name string, args ...string) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	require.Nil(s.t, s.procs[name], "%s is already running", name)
+	log, err := os.Create(filepath.Join(s.dataDir, name+".log"))
+	require.NoError(s.t, err)
+	cmd := exec.Command(filepath.Join(shared.binDir, "worker"), args...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = s.env, log, log
+	require.NoError(s.t, cmd.Start())
+	s.procs[name] = cmd
+	s.waitReady(name, log.Name())
+}
+
+// waitReady waits for the process to log that it polls its task queue.
+func (s *Stack) waitReady(name, logPath string) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(logPath)
+		if bytes.Contains(b, []byte("ready")) {
+			return
+		}
+		if cmd := s.procs[name]; cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b, _ := os.ReadFile(logPath)
+	s.t.Fatalf("%s did not become ready:\n%s", name, b)
+}
+
+func (s *Stack) stop(name string) {
+	s.mu.Lock()
+	cmd := s.procs[name]
+	delete(s.procs, name)
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+func (s *Stack) stopAll() {
+	s.mu.Lock()
+	names := make([]string, 0, len(s.procs))
+	for n := range s.procs {
+		names = append(names, n)
+	}
+	s.mu.Unlock()
+	for _, n := range names {
+		s.stop(n)
+	}
+	if s.t.Failed() {
+		for _, n := range names {
+			b, _ := os.ReadFile(filepath.Join(s.dataDir, n+".log"))
+			s.t.Logf("--- log of %s ---\n%s", n, b)
+		}
+	}
+}
+
+// Result is what a starter run printed and how it exited.
+type Result struct {
+	Stdout, Stderr string
+	Code           int
+}
+
+// Starter runs the starter CLI with args and the stack's environment.
+func (s *Stack) Starter(args ...string) Result {
+	s.t.Helper()
+	r := <-s.StarterAsync(args...)
+	require.NotEqual(s.t, -1, r.Code, "run starter: %s", r.Stderr)
+	return r
+}
+
+// StarterAsync runs the starter in the background; the result arrives on the channel.
+func (s *Stack) StarterAsync(args ...string) <-chan Result {
+	ch := make(chan Result, 1)
+	go func() {
+		cmd := exec.Command(filepath.Join(shared.binDir, "starter"), args...)
+		cmd.Env = s.env
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			code = exitErr.ExitCode()
+		} else if err != nil {
+			ch <- Result{Stderr: err.Error(), Code: -1}
+			return
+		}
+		ch <- Result{stdout.String(), stderr.String(), code}
+	}()
+	return ch
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/user"
+
+	"github.com/byokflow/byokflow/contract"
+	"github.com/byokflow/byokflow/internal/ibmenv"
+)
+
+// provisionOutput is the JSON document of `starter provision --json`.
+type provisionOutput struct {
+	Instance    string    `json:"instance"`
+	InstanceCRN string    `json:"instanceCrn"`
+	RootKeyID   string    `json:"rootKeyId"`
+	KeyVersion  string    `json:"keyVersion"`
+	WorkflowID  string    `json:"workflowId"`
+	Nodes       []nodeRow `json:"nodes"`
+}
+
+func runProvision(ctx context.Context, a *app, args []string) error {
+	fs := newFlags(a, "provision")
+	in := contract.ProvisionInput{RequestedBy: requester()}
+	fs.StringVar(&in.InstanceID, "instance", "", "name of the new instance (required)")
+	fs.StringVar(&in.RootKeyID, "root-key", "", "id of the customer's root key (required)")
+	fs.IntVar(&in.Nodes, "nodes", contract.DefaultNodes, "number of nodes")
+	fs.BoolVar(&in.CreateAuthorization, "create-authorization", false, "create the missing IAM authorization of the service to Key Protect")
+	fs.DurationVar(&in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
+	asJSON := fs.Bool("json", false, "print one JSON document")
+	if err := parse(fs, args, map[string]*string{"instance": &in.InstanceID, "root-key": &in.RootKeyID}); err != nil {
+		return err
+	}
+	in.KPInstanceID = ibmenv.FromEnv().KPInstanceID
+	if err := in.Validate(); err != nil {
+		return usagef("provision: %v", err)
+	}
+	c, err := dialTemporal()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	id := "provision-" + in.InstanceID
+	var res contract.ProvisionResult
+	opts := startOptions(id, in.InstanceID, in.RootKeyID, contract.OperationProvision)
+	if err := a.runWorkflow(ctx, c, opts, contract.WorkflowProvisionEncryptedInstance, in, &res); err != nil {
+		return fmt.Errorf("provision instance %s: %w", in.InstanceID, err)
+	}
+	out := provisionOutput{res.InstanceID, res.InstanceCRN, res.RootKeyID, res.KeyVersionID, id, rowsFromReports(res.Nodes)}
+	if *asJSON {
+		return a.printJSON(out)
+	}
+	fmt.Fprintf(a.stdout, "instance %s is active: %d nodes under root key %s version %s\n",
+		out.Instance, len(out.Nodes), out.RootKeyID, out.KeyVersion)
+	printNodes(a.stdout, out.Nodes)
+	return nil
+}
+
+// requester names the operator for the audit trail.
+func requester() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "unknown"
+}

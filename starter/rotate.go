@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/byokflow/byokflow/contract"
+)
+
+// rotateOutput is the JSON document of `starter rotate --json`.
+type rotateOutput struct {
+	Instance    string    `json:"instance"`
+	RootKeyID   string    `json:"rootKeyId"`
+	FromVersion string    `json:"fromKeyVersion"`
+	KeyVersion  string    `json:"keyVersion"`
+	Rotated     bool      `json:"rotated"`
+	WorkflowID  string    `json:"workflowId"`
+	Nodes       []nodeRow `json:"nodes"`
+}
+
+func runRotate(ctx context.Context, a *app, args []string) error {
+	fs := newFlags(a, "rotate")
+	in := contract.RotateInput{RequestedBy: requester()}
+	fs.StringVar(&in.InstanceID, "instance", "", "name of the instance (required)")
+	fs.BoolVar(&in.RewrapOnly, "rewrap-only", false, "do not rotate; bring every node to the key's current version")
+	fs.DurationVar(&in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
+	asJSON := fs.Bool("json", false, "print one JSON document")
+	if err := parse(fs, args, map[string]*string{"instance": &in.InstanceID}); err != nil {
+		return err
+	}
+	if err := contract.ValidateInstanceName(in.InstanceID); err != nil {
+		return usagef("rotate: %v", err)
+	}
+	c, err := dialTemporal()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	id := "rotate-" + in.InstanceID
+	var res contract.RotateResult
+	opts := startOptions(id, in.InstanceID, "", contract.OperationRotate)
+	if err := a.runWorkflow(ctx, c, opts, contract.WorkflowRotateRootKey, in, &res); err != nil {
+		return fmt.Errorf("rotate root key of instance %s: %w", in.InstanceID, err)
+	}
+	out := rotateOutput{res.InstanceID, res.RootKeyID, res.FromVersionID, res.KeyVersionID, res.Rotated, id, rowsFromReports(res.Nodes)}
+	if *asJSON {
+		return a.printJSON(out)
+	}
+	verb := "rotated"
+	if !res.Rotated {
+		verb = "rewrapped (no new rotation)"
+	}
+	fmt.Fprintf(a.stdout, "root key %s of instance %s %s: every node under version %s\n",
+		out.RootKeyID, out.Instance, verb, out.KeyVersion)
+	printNodes(a.stdout, out.Nodes)
+	return nil
+}

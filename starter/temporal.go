@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/byokflow/byokflow/contract"
+)
+
+// dialTemporal connects to TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE.
+func dialTemporal() (client.Client, error) {
+	addr := os.Getenv("TEMPORAL_ADDRESS")
+	if addr == "" {
+		return nil, errors.New("connect to Temporal: TEMPORAL_ADDRESS is not set: run 'make stack' and '. .run/env', or point it at your Temporal frontend")
+	}
+	c, err := client.Dial(client.Options{
+		HostPort:  addr,
+		Namespace: os.Getenv("TEMPORAL_NAMESPACE"),
+		Logger:    quietLogger{},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", addr, err)
+	}
+	return c, nil
+}
+
+// startOptions starts the workflow with a deterministic id: running the same
+// command again while it runs attaches to it instead of starting another.
+func startOptions(id, instanceID, rootKeyID, operation string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                contract.ControlTaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(searchAttributes(instanceID, rootKeyID, operation)...),
+	}
+}
+
+// searchAttributes sets the Web UI's search attributes known at start; the
+// workflow upserts the rest (a rotation learns its root key from the catalog).
+func searchAttributes(instanceID, rootKeyID, operation string) []temporal.SearchAttributeUpdate {
+	updates := []temporal.SearchAttributeUpdate{
+		contract.InstanceIDKey.ValueSet(instanceID),
+		contract.OperationKey.ValueSet(operation),
+	}
+	if rootKeyID != "" {
+		updates = append(updates, contract.RootKeyIDKey.ValueSet(rootKeyID))
+	}
+	return updates
+}
+
+// runWorkflow starts a workflow and waits for its result. On a terminal it
+// redraws the per-node progress (the workflow's progress query) while waiting;
+// the wait itself is Temporal's long poll.
+func (a *app) runWorkflow(ctx context.Context, c client.Client, opts client.StartWorkflowOptions, name string, in, out any) error {
+	run, err := c.ExecuteWorkflow(ctx, opts, name, in)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	if isTerminal(a.stderr) {
+		fmt.Fprintf(a.stderr, "workflow %s (run %s)\n", run.GetID(), run.GetRunID())
+		stop := a.showProgress(ctx, c, run.GetID(), run.GetRunID())
+		defer stop()
+	}
+	if err := run.Get(ctx, out); err != nil {
+		return workflowError(err)
+	}
+	return nil
+}
+
+// workflowError reduces a workflow failure to its typed error's message.
+func workflowError(err error) error {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return fmt.Errorf("%s [%s]", appErr.Message(), appErr.Type())
+	}
+	return err
+}
+
+// showProgress queries the workflow's progress every second and prints a
+// line per change until stop is called. Display only: nothing waits on it.
+func (a *app) showProgress(ctx context.Context, c client.Client, id, runID string) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ticker := time.NewTicker(time.Second)
+		defer ticker.Stop()
+		last := ""
+		for {
+			if line := queryProgress(ctx, c, id, runID); line != "" && line != last {
+				fmt.Fprintln(a.stderr, line)
+				last = line
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+func queryProgress(ctx context.Context, c client.Client, id, runID string) string {
+	v, err := c.QueryWorkflow(ctx, id, runID, contract.QueryProgress)
+	if err != nil {
+		return ""
+	}
+	var p contract.Progress
+	if err := v.Get(&p); err != nil {
+		return ""
+	}
+	parts := make([]string, 0, len(p.Nodes))
+	for _, n := range p.Nodes {
+		parts = append(parts, fmt.Sprintf("%s@%s=%s", n.NodeID, n.Host, n.State))
+	}
+	return fmt.Sprintf("  %s: %s", p.Step, strings.Join(parts, " "))
+}
+
+// quietLogger keeps the SDK's informational logging off the operator's terminal.
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...any) {}
+func (quietLogger) Info(string, ...any)  {}
+func (quietLogger) Warn(string, ...any)  {}
+func (quietLogger) Error(string, ...any) {}
