@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -13,23 +12,13 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/byokflow/byokflow/contract"
+	"github.com/byokflow/byokflow/internal/temporalenv"
 )
 
-// dialTemporal connects to TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE.
+// dialTemporal connects to TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, keeping
+// the SDK's informational logging off the operator's terminal.
 func dialTemporal() (client.Client, error) {
-	addr := os.Getenv("TEMPORAL_ADDRESS")
-	if addr == "" {
-		return nil, errors.New("connect to Temporal: TEMPORAL_ADDRESS is not set: run 'make stack' and '. .run/env', or point it at your Temporal frontend")
-	}
-	c, err := client.Dial(client.Options{
-		HostPort:  addr,
-		Namespace: os.Getenv("TEMPORAL_NAMESPACE"),
-		Logger:    quietLogger{},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("connect to Temporal at %s: %w", addr, err)
-	}
-	return c, nil
+	return temporalenv.Dial(quietLogger{})
 }
 
 // startOptions starts the workflow with a deterministic id: running the same

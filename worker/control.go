@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/byokflow/byokflow/activities"
+	"github.com/byokflow/byokflow/contract"
+	"github.com/byokflow/byokflow/internal/temporalenv"
+	"github.com/byokflow/byokflow/workflows"
+)
+
+// runControl serves every workflow and the control-plane activities until
+// ctx is done.
+func runControl(ctx context.Context, logger *slog.Logger) error {
+	env, err := activities.LoadEnv(nil)
+	if err != nil {
+		return err
+	}
+	acts, err := activities.Dial(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer acts.Close()
+	c, err := temporalenv.Dial(log.NewStructuredLogger(logger))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	w := worker.New(c, contract.ControlTaskQueue, worker.Options{})
+	workflows.Register(w)
+	acts.Register(w)
+	return serve(ctx, logger, w, contract.ControlTaskQueue)
+}
+
+// serve runs w until ctx is done, logging "ready" once it polls.
+func serve(ctx context.Context, logger *slog.Logger, w worker.Worker, queue string) error {
+	if err := w.Start(); err != nil {
+		return err
+	}
+	logger.Info("ready", "taskQueue", queue)
+	<-ctx.Done()
+	w.Stop()
+	logger.Info("stopped", "taskQueue", queue)
+	return nil
+}
