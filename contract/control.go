@@ -37,7 +37,9 @@ type ValidateRootKeyResult struct {
 
 // CreateInstanceRecordInput creates the catalog record in state pending and
 // places Nodes nodes across the hosts of registered node agents. Idempotent
-// for the same WorkflowID; a failed record of the same name is replaced.
+// for the same WorkflowID, which names the workflow run ("id/run id") so
+// that a new run of the same workflow id does not adopt a live instance; a
+// failed record of the same name is replaced.
 // Fails ErrTypeInstanceExists otherwise, ErrTypeNoNodeHosts without hosts.
 type CreateInstanceRecordInput struct {
 	InstanceID   string

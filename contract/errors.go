@@ -52,6 +52,12 @@ const (
 	// ErrTypeKeySlotConflict: the node already holds a key slot for the same
 	// instance and node under another root key.
 	ErrTypeKeySlotConflict = "KeySlotConflict"
+	// ErrTypeKeySlotInvalid: the node's key slot cannot be used: it is
+	// corrupt on disk, or Key Protect refused its wrapped DEK for the root
+	// key and AAD, or the DEK it holds does not match its check value.
+	ErrTypeKeySlotInvalid = "KeySlotInvalid"
+	// ErrTypeKeySlotMissing: a node found no key slot for the node on its host.
+	ErrTypeKeySlotMissing = "KeySlotMissing"
 )
 
 // NonRetryableErrorTypes lists every ErrType constant, for
@@ -63,7 +69,7 @@ func NonRetryableErrorTypes() []string {
 		ErrTypeKeyDestroyed, ErrTypeKeySuspended, ErrTypeRotationTooSoon,
 		ErrTypeInstanceExists, ErrTypeInstanceNotFound, ErrTypeInstanceNotActive,
 		ErrTypeNoNodeHosts, ErrTypeNodeDeadline, ErrTypeNodeKeyMismatch,
-		ErrTypeKeySlotConflict,
+		ErrTypeKeySlotConflict, ErrTypeKeySlotInvalid, ErrTypeKeySlotMissing,
 	}
 }
 

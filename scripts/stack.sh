@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The local stack: a throwaway PostgreSQL cluster (or BYOK_DATABASE_URL), the
-# Temporal dev server and the Key Protect + IAM emulator, each started in the
-# background once, its pid in .run/pids and its log in .run/logs. Every address
+# Temporal dev server, the Key Protect + IAM emulator, the control-plane worker
+# and three node agents (hosts a, b, c), each started in the background once, its pid in .run/pids and its log in .run/logs. Every address
 # and credential the other programs need is written to .run/env.
 #
-#   scripts/stack.sh up [postgres|temporal|emulator ...]   start (idempotent)
+#   scripts/stack.sh up [postgres|temporal|emulator|worker|nodes ...]
+#                                                           start (idempotent)
 #   scripts/stack.sh down                                   stop what up started
 #   scripts/stack.sh where                                  print what runs where
 set -euo pipefail
@@ -64,6 +65,40 @@ up_emulator() {
   wait_port "$BYOK_EMULATOR_PORT" "the Key Protect emulator" "$LOGS/emulator.log"
 }
 
+# up_worker and up_nodes run our own programs with the settings of .run/env.
+up_worker() {
+  go_tool worker ./worker
+  alive "$PIDS/worker.pid" && return 0
+  start_worker worker
+}
+
+up_nodes() {
+  go_tool worker ./worker
+  local h
+  for h in ${BYOK_NODE_HOSTS:-a b c}; do
+    alive "$PIDS/node-$h.pid" && continue
+    mkdir -p "$RUN/nodes/$h"
+    start_worker "node-$h" node --host "$h" --data-dir "$RUN/nodes/$h"
+  done
+}
+
+# start_worker NAME ARGS...: start bin/worker in the background and wait for
+# the "ready" line it logs once it polls its task queue.
+start_worker() {
+  local name=$1 log="$LOGS/$1.log"
+  shift
+  write_env
+  (set -a && . "$RUN/env" && exec "$BIN/worker" "$@") >"$log" 2>&1 &
+  echo $! >"$PIDS/$name.pid"
+  for _ in $(seq 1 300); do
+    grep -q 'msg=ready' "$log" 2>/dev/null && return 0
+    alive "$PIDS/$name.pid" || break
+    sleep 0.1
+  done
+  tail -n 20 "$log" >&2
+  die "$name did not become ready (log: $log)"
+}
+
 write_env() {
   {
     echo "# written by scripts/stack.sh; source it: . .run/env"
@@ -105,6 +140,10 @@ where() {
   alive "$PIDS/temporal.pid" && echo "  Temporal frontend        127.0.0.1:$BYOK_TEMPORAL_PORT" &&
     echo "  Temporal Web UI          http://127.0.0.1:$BYOK_UI_PORT"
   alive "$PIDS/emulator.pid" && echo "  Key Protect + IAM        http://127.0.0.1:$BYOK_EMULATOR_PORT (emulator, --dev account)"
+  alive "$PIDS/worker.pid" && echo "  control-plane worker     task queue byokflow-control (log .run/logs/worker.log)"
+  for f in "$PIDS"/node-*.pid; do
+    [ -e "$f" ] && alive "$f" && echo "  node agent $(basename "$f" .pid | sed 's/^node-//')             task queue byokflow-node-$(basename "$f" .pid | sed 's/^node-//'), key slots in .run/nodes/"
+  done
   echo "  environment              .run/env   (. .run/env)"
   echo "  logs                     .run/logs/"
 }
@@ -116,11 +155,11 @@ main() {
   case "$cmd" in
     up)
       local parts=("$@")
-      [ ${#parts[@]} -gt 0 ] || parts=(postgres temporal emulator)
+      [ ${#parts[@]} -gt 0 ] || parts=(postgres temporal emulator worker nodes)
       for p in "${parts[@]}"; do
         case "$p" in
-          postgres | temporal | emulator) "up_$p" ;;
-          *) die "unknown part '$p' (postgres, temporal, emulator)" ;;
+          postgres | temporal | emulator | worker | nodes) "up_$p" ;;
+          *) die "unknown part '$p' (postgres, temporal, emulator, worker, nodes)" ;;
         esac
       done
       write_env

@@ -20,11 +20,15 @@ type nodeRow struct {
 	Detail     string `json:"detail,omitempty"`
 }
 
+// reportTime is RFC 3339 with milliseconds, so reports of the same second
+// still order.
+const reportTime = "2006-01-02T15:04:05.000Z07:00"
+
 func rfc3339(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339)
+	return t.UTC().Format(reportTime)
 }
 
 func rowsFromReports(reports []contract.NodeReport) []nodeRow {

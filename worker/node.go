@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -39,6 +40,7 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	if _, err := agent.Start(ctx); err != nil {
 		return err
 	}
+	go agent.KeepRegistered(ctx, time.Minute)
 	c, err := temporalenv.Dial(log.NewStructuredLogger(logger))
 	if err != nil {
 		return err

@@ -74,6 +74,14 @@ func checkKeyAccess(ctx workflow.Context, in contract.ProvisionInput, track *tra
 	return key, err
 }
 
+// runKey identifies this workflow run: a retried activity of the run finds
+// the record it made, while a new run of the same workflow id (a second
+// `starter provision` of an existing instance) does not.
+func runKey(ctx workflow.Context) string {
+	exec := workflow.GetInfo(ctx).WorkflowExecution
+	return exec.ID + "/" + exec.RunID
+}
+
 // createInstance creates the catalog record, registers the instance with the
 // root key and creates the database, pushing each step's compensation.
 func createInstance(ctx workflow.Context, in contract.ProvisionInput, key contract.ValidateRootKeyResult,
@@ -82,7 +90,7 @@ func createInstance(ctx workflow.Context, in contract.ProvisionInput, key contra
 	track.step("create instance record")
 	create := contract.CreateInstanceRecordInput{InstanceID: in.InstanceID, RootKeyID: in.RootKeyID,
 		KPInstanceID: in.KPInstanceID, KeyVersionID: key.KeyVersionID, Nodes: in.Nodes,
-		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, RequestedBy: in.RequestedBy}
+		WorkflowID: runKey(ctx), RequestedBy: in.RequestedBy}
 	if err := workflow.ExecuteActivity(ctx, contract.ActivityCreateInstanceRecord, create).Get(ctx, &rec); err != nil {
 		return rec, err
 	}

@@ -1,0 +1,129 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/byokflow/byokflow/catalog"
+	"github.com/byokflow/byokflow/contract"
+	"github.com/byokflow/byokflow/encryption"
+)
+
+// hostPattern is what a host name must look like: it becomes part of a task
+// queue name and of the catalog's host row.
+var hostPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,30}$`)
+
+// Catalog is what the agent needs of the catalog: registering its host,
+// appending key-status reports, and reading an instance's root key for a
+// node that has no readable slot. *catalog.Catalog satisfies it.
+type Catalog interface {
+	UpsertHost(ctx context.Context, name, taskQueue string) (catalog.Host, error)
+	AppendReport(ctx context.Context, r catalog.KeyStatusReport) (catalog.KeyStatusReport, error)
+	GetInstance(ctx context.Context, id string) (catalog.Instance, error)
+}
+
+var _ Catalog = (*catalog.Catalog)(nil)
+
+// Config is what New needs to build an agent.
+type Config struct {
+	// Host names the machine; the agent serves contract.NodeTaskQueue(Host).
+	// 1-31 lower-case letters, digits and dashes, starting with a letter or
+	// digit.
+	Host string
+	// DataDir holds agent.key and the key slots; created (0700) if missing.
+	DataDir string
+	// Wrapper wraps and unwraps DEKs as the service identity.
+	Wrapper encryption.KeyWrapper
+	// Catalog receives the host registration and every report.
+	Catalog Catalog
+	// Logger receives the agent's log lines; nil discards them.
+	Logger *slog.Logger
+	// Now is the agent's clock for reports and slots; nil means time.Now.
+	Now func() time.Time
+}
+
+// Agent is a node agent: it holds the DEKs of the database nodes placed on
+// its host, in memory and in key slots on disk, and serves the node
+// activities. Its methods are safe for concurrent use; work on one node is
+// serialized.
+type Agent struct {
+	host    string
+	slots   *Slots
+	wrapper encryption.KeyWrapper
+	catalog Catalog
+	log     *slog.Logger
+	now     func() time.Time
+	keys    *keyring
+}
+
+// New checks cfg and opens the key-slot store of cfg.DataDir (creating the
+// agent key on first start). It does not contact Key Protect or the
+// catalog; Start does.
+func New(cfg Config) (*Agent, error) {
+	if err := ValidateHost(cfg.Host); err != nil {
+		return nil, err
+	}
+	if cfg.DataDir == "" || cfg.Wrapper == nil || cfg.Catalog == nil {
+		return nil, errors.New("start node agent: a data directory, a key wrapper and a catalog are required")
+	}
+	slots, err := OpenSlots(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("start node agent on host %s: %w", cfg.Host, err)
+	}
+	a := &Agent{host: cfg.Host, slots: slots, wrapper: cfg.Wrapper, catalog: cfg.Catalog,
+		log: cfg.Logger, now: cfg.Now, keys: newKeyring()}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	a.log = a.log.With("host", cfg.Host)
+	return a, nil
+}
+
+// ValidateHost checks a host name: 1-31 lower-case letters, digits and
+// dashes, starting with a letter or digit.
+func ValidateHost(host string) error {
+	if hostPattern.MatchString(host) {
+		return nil
+	}
+	return fmt.Errorf("validate host name %q: use 1-31 lower-case letters, digits or dashes, "+
+		"starting with a letter or digit, for example \"host-a\"", host)
+}
+
+// Host returns the agent's host name.
+func (a *Agent) Host() string { return a.host }
+
+// TaskQueue returns the task queue the agent's worker must poll.
+func (a *Agent) TaskQueue() string { return contract.NodeTaskQueue(a.host) }
+
+// Register registers the node activities on w under their contract names.
+func (a *Agent) Register(w worker.ActivityRegistry) {
+	w.RegisterActivityWithOptions(a.InstallKey, activity.RegisterOptions{Name: contract.ActivityInstallKey})
+	w.RegisterActivityWithOptions(a.RewrapKey, activity.RegisterOptions{Name: contract.ActivityRewrapKey})
+	w.RegisterActivityWithOptions(a.DropKeySlot, activity.RegisterOptions{Name: contract.ActivityDropKeySlot})
+	w.RegisterActivityWithOptions(a.ReportStatus, activity.RegisterOptions{Name: contract.ActivityReportStatus})
+}
+
+// Close zeroizes every DEK in memory and the agent key. Call it after the
+// worker stopped; the agent must not be used afterwards.
+func (a *Agent) Close() {
+	a.keys.destroyAll()
+	a.slots.Close()
+}
+
+// heartbeat records progress when ctx is an activity's (Start runs outside
+// one). step names a step; it never carries key material.
+func heartbeat(ctx context.Context, step string) {
+	if activity.IsActivity(ctx) {
+		activity.RecordHeartbeat(ctx, step)
+	}
+}

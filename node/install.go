@@ -1,0 +1,113 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/byokflow/byokflow/contract"
+	"github.com/byokflow/byokflow/encryption"
+)
+
+// InstallKey is the node activity contract.ActivityInstallKey: it makes the
+// node's key slot (a fresh DEK wrapped under in.RootKeyID with in.AAD by the
+// service identity), keeps the DEK in memory and reports it active under
+// the key version Key Protect wrapped with.
+//
+// It is idempotent: a slot for the same instance, node, root key and AAD is
+// reported as it is (its DEK unwrapped into memory if needed), without a
+// second wrap; a slot under another root key fails KeySlotConflict. An
+// attempt that fails or is canceled after writing its slot removes it.
+func (a *Agent) InstallKey(ctx context.Context, in contract.InstallKeyInput) (contract.NodeReport, error) {
+	const op = "install key"
+	if err := checkKeyInput(in.InstanceID, in.NodeID, in.RootKeyID, in.AAD); err != nil {
+		return contract.NodeReport{}, invalidInput(op, err)
+	}
+	n := nodeRef{InstanceID: in.InstanceID, NodeID: in.NodeID}
+	unlock, err := a.keys.lock(ctx, n)
+	if err != nil {
+		return contract.NodeReport{}, err
+	}
+	defer unlock()
+	slot, err := a.slots.Load(n.InstanceID, n.NodeID)
+	switch {
+	case err == nil:
+		if err := checkSameKey(op, n, slot, in.RootKeyID, in.AAD); err != nil {
+			return contract.NodeReport{}, err
+		}
+		return a.loadAndReport(ctx, op, n, slot)
+	case errors.Is(err, ErrSlotNotFound):
+		return a.installNew(ctx, n, in)
+	default:
+		return contract.NodeReport{}, slotError(op, n, err)
+	}
+}
+
+// installNew generates, wraps and stores a new DEK for node n.
+func (a *Agent) installNew(ctx context.Context, n nodeRef, in contract.InstallKeyInput) (contract.NodeReport, error) {
+	const op = "install key"
+	dek, err := encryption.NewDataKey()
+	if err != nil {
+		return contract.NodeReport{}, fmt.Errorf("%s of node %s of instance %s: %w", op, n.NodeID, n.InstanceID, err)
+	}
+	slot, err := a.wrapNew(ctx, n, in, dek)
+	if err != nil {
+		dek.Destroy()
+		return contract.NodeReport{}, err
+	}
+	rep, err := a.commitNew(ctx, n, slot)
+	if err != nil {
+		dek.Destroy()
+		return rep, err
+	}
+	a.keys.put(n, liveKey{dek: dek})
+	return rep, nil
+}
+
+// wrapNew wraps dek under in.RootKeyID and writes the node's slot.
+func (a *Agent) wrapNew(ctx context.Context, n nodeRef, in contract.InstallKeyInput,
+	dek *encryption.DataKey) (Slot, error) {
+	const op = "install key"
+	kcv, err := dek.CheckValue()
+	if err != nil {
+		return Slot{}, fmt.Errorf("%s of node %s of instance %s: %w", op, n.NodeID, n.InstanceID, err)
+	}
+	heartbeat(ctx, "wrap")
+	slot := Slot{InstanceID: n.InstanceID, NodeID: n.NodeID, RootKeyID: in.RootKeyID,
+		AAD: in.AAD, CheckValue: kcv}
+	wk, err := a.wrapper.WrapKey(ctx, in.RootKeyID, dek, in.AAD)
+	if err != nil {
+		return Slot{}, a.fail(ctx, op, n, slot, err)
+	}
+	if wk.KeyVersion == "" || len(wk.Ciphertext) == 0 {
+		return Slot{}, fmt.Errorf("%s of node %s of instance %s: Key Protect returned no key "+
+			"version or ciphertext for root key %s", op, n.NodeID, n.InstanceID, in.RootKeyID)
+	}
+	slot.KeyVersionID, slot.WrappedDEK = wk.KeyVersion, wk.Ciphertext
+	slot.CreatedAt = a.now().UTC()
+	slot.UpdatedAt = slot.CreatedAt
+	heartbeat(ctx, "save key slot")
+	if err := a.slots.Save(slot); err != nil {
+		return Slot{}, fmt.Errorf("%s of node %s of instance %s: %w", op, n.NodeID, n.InstanceID, err)
+	}
+	return slot, nil
+}
+
+// commitNew reports a freshly written slot active. If the attempt was
+// canceled or the report cannot be recorded, it removes the slot, so a
+// failed attempt leaves nothing behind.
+func (a *Agent) commitNew(ctx context.Context, n nodeRef, slot Slot) (contract.NodeReport, error) {
+	err := ctx.Err()
+	var rep contract.NodeReport
+	if err == nil {
+		rep, err = a.publish(ctx, a.newReport(n, slot, contract.KeyActive, ""))
+	}
+	if err == nil {
+		return rep, nil
+	}
+	if rmErr := a.slots.Remove(n.InstanceID, n.NodeID); rmErr != nil {
+		a.log.Error("failed install left a key slot behind; drop it", "instance", n.InstanceID,
+			"node", n.NodeID, "error", rmErr)
+	}
+	return rep, err
+}
