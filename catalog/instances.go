@@ -43,22 +43,26 @@ func (s InstanceState) Valid() bool {
 // it; the key fields name the Key Protect instance and root key chosen at
 // creation, which never change afterwards.
 type Instance struct {
-	ID                 string        `db:"id"`
-	CRN                string        `db:"crn"`
-	KPInstanceID       string        `db:"kp_instance_id"`
-	RootKeyID          string        `db:"root_key_id"`
-	KeyVersionAtCreate string        `db:"key_version_at_create"`
-	DatabaseName       string        `db:"database_name"`
-	State              InstanceState `db:"state"`
-	NodeCount          int           `db:"node_count"`
-	FailureReason      string        `db:"failure_reason"`
-	WorkflowID         string        `db:"workflow_id"` // the workflow that created it
-	CreatedAt          time.Time     `db:"created_at"`
-	UpdatedAt          time.Time     `db:"updated_at"`
+	ID                 string `db:"id"`
+	CRN                string `db:"crn"`
+	KPInstanceID       string `db:"kp_instance_id"`
+	RootKeyID          string `db:"root_key_id"`
+	KeyVersionAtCreate string `db:"key_version_at_create"`
+	// KeyVersionID is the current key version: the version every node was
+	// last confirmed under, set by SetInstanceKeyVersion when a provision
+	// or a rotation completes. Empty until then.
+	KeyVersionID  string        `db:"key_version_id"`
+	DatabaseName  string        `db:"database_name"`
+	State         InstanceState `db:"state"`
+	NodeCount     int           `db:"node_count"`
+	FailureReason string        `db:"failure_reason"`
+	WorkflowID    string        `db:"workflow_id"` // the workflow that created it
+	CreatedAt     time.Time     `db:"created_at"`
+	UpdatedAt     time.Time     `db:"updated_at"`
 }
 
-const instanceColumns = `id, crn, kp_instance_id, root_key_id, key_version_at_create, database_name,
-	state, node_count, failure_reason, workflow_id, created_at, updated_at`
+const instanceColumns = `id, crn, kp_instance_id, root_key_id, key_version_at_create, key_version_id,
+	database_name, state, node_count, failure_reason, workflow_id, created_at, updated_at`
 
 var instanceIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{2,39}$`)
 
@@ -85,10 +89,10 @@ func (c *Catalog) CreateInstance(ctx context.Context, in Instance) (Instance, er
 		in.State = InstanceProvisioning
 	}
 	rows, _ := c.pool.Query(ctx, `INSERT INTO instances (id, crn, kp_instance_id, root_key_id,
-		key_version_at_create, database_name, state, node_count, failure_reason, workflow_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		key_version_at_create, key_version_id, database_name, state, node_count, failure_reason, workflow_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (id) DO NOTHING RETURNING `+instanceColumns,
-		in.ID, in.CRN, in.KPInstanceID, in.RootKeyID, in.KeyVersionAtCreate,
+		in.ID, in.CRN, in.KPInstanceID, in.RootKeyID, in.KeyVersionAtCreate, in.KeyVersionID,
 		in.DatabaseName, in.State, in.NodeCount, in.FailureReason, in.WorkflowID)
 	created, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Instance])
 	if err == nil {

@@ -1,0 +1,133 @@
+package activities
+
+import (
+	"context"
+
+	"github.com/IBM/go-sdk-core/v5/core"
+	kp "github.com/IBM/keyprotect-go-client"
+	"github.com/IBM/platform-services-go-sdk/iampolicymanagementv1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/byokflow/byokflow/catalog"
+	"github.com/byokflow/byokflow/contract"
+)
+
+// Config is what the activities need to know about their environment.
+type Config struct {
+	// AccountID is the IBM Cloud account that owns the Key Protect instance.
+	AccountID string
+	// KPInstanceID is the Key Protect instance this worker serves: keys
+	// are looked up, rotated and registered there.
+	KPInstanceID string
+	// ServiceName is the DBaaS service name, the source of the IAM
+	// authorization policy and the service segment of instance CRNs.
+	ServiceName string
+	// Region is the region segment of instance CRNs.
+	Region string
+}
+
+// KeyAdmin is the operator's Key Protect client (key administration).
+type KeyAdmin interface {
+	GetKeyMetadata(ctx context.Context, idOrAlias string) (*kp.Key, error)
+	RotateV2(ctx context.Context, idOrAlias string, newKey *kp.KeyPayload) error
+}
+
+// Registrar creates and deletes Key Protect registrations with the service
+// identity. Errors are returned as Key Protect answered them.
+type Registrar interface {
+	CreateRegistration(ctx context.Context, keyID, resourceCRN, description string) error
+	DeleteRegistration(ctx context.Context, keyID, resourceCRN string) error
+}
+
+// PolicyAPI is the part of IAM policy management used here, with the
+// operator identity.
+type PolicyAPI interface {
+	ListPoliciesWithContext(ctx context.Context, opts *iampolicymanagementv1.ListPoliciesOptions) (
+		*iampolicymanagementv1.PolicyCollection, *core.DetailedResponse, error)
+	CreatePolicyWithContext(ctx context.Context, opts *iampolicymanagementv1.CreatePolicyOptions) (
+		*iampolicymanagementv1.Policy, *core.DetailedResponse, error)
+}
+
+// DBAdmin creates and drops instance databases on the database server.
+// Both are idempotent.
+type DBAdmin interface {
+	CreateDatabase(ctx context.Context, name string) error
+	DropDatabase(ctx context.Context, name string) error
+}
+
+// The real clients plug in unchanged.
+var (
+	_ KeyAdmin  = (*kp.Client)(nil)
+	_ PolicyAPI = (*iampolicymanagementv1.IamPolicyManagementV1)(nil)
+	_ Registrar = (*ServiceRegistrar)(nil)
+	_ DBAdmin   = (*PGAdmin)(nil)
+)
+
+// Clients are the activities' collaborators. Each is built once per
+// worker: the IBM clients cache their IAM tokens.
+type Clients struct {
+	Keys      KeyAdmin
+	Registrar Registrar
+	Policies  PolicyAPI
+	Catalog   *catalog.Catalog
+	Admin     DBAdmin
+}
+
+// Activities implements every control-plane activity of contract/control.go.
+// It is safe for concurrent use.
+type Activities struct {
+	cfg       Config
+	keys      KeyAdmin
+	registrar Registrar
+	policies  PolicyAPI
+	catalog   *catalog.Catalog
+	admin     DBAdmin
+	closers   []func()
+}
+
+// New returns the activities over clients built by the caller. Config
+// fields left empty get the defaults of LoadEnv (service name, region).
+func New(cfg Config, c Clients) *Activities {
+	if cfg.ServiceName == "" {
+		cfg.ServiceName = DefaultServiceName
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	return &Activities{cfg: cfg, keys: c.Keys, registrar: c.Registrar, policies: c.Policies,
+		catalog: c.Catalog, admin: c.Admin}
+}
+
+// Close releases what Dial opened (the catalog and the database server
+// pool). It does nothing for activities built with New.
+func (a *Activities) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}
+
+// Register registers every activity under its contract name.
+func (a *Activities) Register(w worker.ActivityRegistry) {
+	for _, r := range []struct {
+		name string
+		fn   any
+	}{
+		{contract.ActivityCheckServiceAuthorization, a.CheckServiceAuthorization},
+		{contract.ActivityValidateRootKey, a.ValidateRootKey},
+		{contract.ActivityCreateInstanceRecord, a.CreateInstanceRecord},
+		{contract.ActivityMarkInstanceFailed, a.MarkInstanceFailed},
+		{contract.ActivityRegisterInstance, a.RegisterInstance},
+		{contract.ActivityDeregisterInstance, a.DeregisterInstance},
+		{contract.ActivityCreateInstanceDatabase, a.CreateInstanceDatabase},
+		{contract.ActivityDropInstanceDatabase, a.DropInstanceDatabase},
+		{contract.ActivityMarkInstanceActive, a.MarkInstanceActive},
+		{contract.ActivityLoadInstance, a.LoadInstance},
+		{contract.ActivityRotateKey, a.RotateKey},
+		{contract.ActivityReadKeyVersion, a.ReadKeyVersion},
+		{contract.ActivityRecordKeyVersion, a.RecordKeyVersion},
+	} {
+		w.RegisterActivityWithOptions(r.fn, activity.RegisterOptions{Name: r.name})
+	}
+}

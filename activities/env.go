@@ -1,0 +1,114 @@
+package activities
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+)
+
+// Defaults of the environment conventions (design.md section 7). Left
+// unset, the IBM endpoints are the real IBM Cloud ones.
+const (
+	DefaultServiceName = "hyperp-dbaas-postgresql"
+	DefaultRegion      = "us-south"
+	DefaultKPURL       = "https://us-south.kms.cloud.ibm.com"
+	DefaultIAMURL      = "https://iam.cloud.ibm.com"
+)
+
+// Env is the worker's environment. It holds the two API keys: never log it
+// (String redacts them) and never put it in a workflow input.
+type Env struct {
+	OperatorAPIKey string // IBMCLOUD_API_KEY (required)
+	ServiceAPIKey  string // BYOK_SERVICE_API_KEY (required)
+	ServiceName    string // BYOK_SERVICE_NAME, default DefaultServiceName
+	KPURL          string // BYOK_KP_URL, default DefaultKPURL
+	KPInstanceID   string // BYOK_KP_INSTANCE_ID (required)
+	IAMURL         string // BYOK_IAM_URL, default DefaultIAMURL
+	AccountID      string // BYOK_ACCOUNT_ID (required)
+	DatabaseURL    string // BYOK_DATABASE_URL (required): catalog and instance databases
+	Region         string // BYOK_REGION, default: from BYOK_KP_URL, else DefaultRegion
+}
+
+// LoadEnv reads the environment with getenv (os.Getenv when nil), applies
+// the defaults and fails naming every required variable that is unset.
+func LoadEnv(getenv func(string) string) (Env, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	e := Env{
+		OperatorAPIKey: getenv("IBMCLOUD_API_KEY"), ServiceAPIKey: getenv("BYOK_SERVICE_API_KEY"),
+		ServiceName: getenv("BYOK_SERVICE_NAME"), KPURL: getenv("BYOK_KP_URL"),
+		KPInstanceID: getenv("BYOK_KP_INSTANCE_ID"), IAMURL: getenv("BYOK_IAM_URL"),
+		AccountID: getenv("BYOK_ACCOUNT_ID"), DatabaseURL: getenv("BYOK_DATABASE_URL"),
+		Region: getenv("BYOK_REGION"),
+	}
+	var missing []string
+	for _, v := range [][2]string{{"IBMCLOUD_API_KEY", e.OperatorAPIKey},
+		{"BYOK_SERVICE_API_KEY", e.ServiceAPIKey}, {"BYOK_KP_INSTANCE_ID", e.KPInstanceID},
+		{"BYOK_ACCOUNT_ID", e.AccountID}, {"BYOK_DATABASE_URL", e.DatabaseURL}} {
+		if v[1] == "" {
+			missing = append(missing, v[0])
+		}
+	}
+	if len(missing) > 0 {
+		return Env{}, fmt.Errorf("load environment: %s unset: export them (`emulator --dev` prints values for the local emulator)",
+			strings.Join(missing, ", "))
+	}
+	return e.withDefaults(), nil
+}
+
+func (e Env) withDefaults() Env {
+	e.KPURL = strings.TrimRight(or(e.KPURL, DefaultKPURL), "/")
+	e.IAMURL = strings.TrimRight(or(e.IAMURL, DefaultIAMURL), "/")
+	e.ServiceName = or(e.ServiceName, DefaultServiceName)
+	e.Region = or(e.Region, regionOf(e.KPURL))
+	return e
+}
+
+// Config is the activities' configuration from e.
+func (e Env) Config() Config {
+	return Config{AccountID: e.AccountID, KPInstanceID: e.KPInstanceID,
+		ServiceName: e.ServiceName, Region: e.Region}
+}
+
+// String renders e without its API keys or database password.
+func (e Env) String() string {
+	return fmt.Sprintf("{KPURL:%s KPInstanceID:%s IAMURL:%s AccountID:%s ServiceName:%s Region:%s DatabaseURL:%s}",
+		e.KPURL, e.KPInstanceID, e.IAMURL, e.AccountID, e.ServiceName, e.Region, redactURL(e.DatabaseURL))
+}
+
+// regionOf takes the region from a Key Protect endpoint such as
+// https://eu-de.kms.cloud.ibm.com or https://private.us-south.kms.cloud.ibm.com.
+func regionOf(kpURL string) string {
+	u, err := url.Parse(kpURL)
+	if err != nil {
+		return DefaultRegion
+	}
+	labels := strings.Split(u.Hostname(), ".")
+	for i := 1; i < len(labels); i++ {
+		if labels[i] == "kms" && labels[i-1] != "private" {
+			return labels[i-1]
+		}
+	}
+	return DefaultRegion
+}
+
+// redactURL hides the password of a postgres:// URL.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if strings.Contains(s, "password") {
+			return "(redacted)"
+		}
+		return s
+	}
+	return u.Redacted()
+}
+
+func or(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,55 @@
+package activities
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadEnv_NamesMissingVariables(t *testing.T) {
+	_, err := LoadEnv(envOf(map[string]string{"IBMCLOUD_API_KEY": "k", "BYOK_ACCOUNT_ID": "acct"}))
+
+	require.EqualError(t, err, "load environment: BYOK_SERVICE_API_KEY, BYOK_KP_INSTANCE_ID, BYOK_DATABASE_URL unset: "+
+		"export them (`emulator --dev` prints values for the local emulator)")
+}
+
+func TestLoadEnv_DefaultsToIBMCloud(t *testing.T) {
+	e, err := LoadEnv(envOf(map[string]string{"IBMCLOUD_API_KEY": "op-key", "BYOK_SERVICE_API_KEY": "svc-key",
+		"BYOK_KP_INSTANCE_ID": "kp-1", "BYOK_ACCOUNT_ID": "acct", "BYOK_DATABASE_URL": "postgres://u:pw@db/x",
+		"BYOK_KP_URL": "https://eu-de.kms.cloud.ibm.com/"}))
+
+	require.NoError(t, err)
+	require.Equal(t, Env{OperatorAPIKey: "op-key", ServiceAPIKey: "svc-key", ServiceName: DefaultServiceName,
+		KPURL: "https://eu-de.kms.cloud.ibm.com", KPInstanceID: "kp-1", IAMURL: DefaultIAMURL, AccountID: "acct",
+		DatabaseURL: "postgres://u:pw@db/x", Region: "eu-de"}, e)
+	require.Equal(t, Config{AccountID: "acct", KPInstanceID: "kp-1", ServiceName: DefaultServiceName, Region: "eu-de"}, e.Config())
+}
+
+func TestEnv_StringHidesSecrets(t *testing.T) {
+	e := Env{OperatorAPIKey: "op-key", ServiceAPIKey: "svc-key", DatabaseURL: "postgres://u:pw@db/x"}
+
+	for _, s := range []string{e.String(), fmt.Sprintf("%v", e), fmt.Sprintf("%+v", e)} {
+		require.NotContains(t, s, "op-key")
+		require.NotContains(t, s, "svc-key")
+		require.NotContains(t, s, "pw")
+	}
+	require.Contains(t, e.String(), "postgres://u:xxxxx@db/x")
+}
+
+func TestRegionOf_KPEndpoints(t *testing.T) {
+	tests := map[string]string{
+		"https://us-south.kms.cloud.ibm.com":       "us-south",
+		"https://private.eu-de.kms.cloud.ibm.com":  "eu-de",
+		"http://127.0.0.1:8444":                    DefaultRegion,
+		"https://ab12.api.us-east.hs-crypto.cloud": DefaultRegion,
+		"::not a url": DefaultRegion,
+	}
+	for url, want := range tests {
+		require.Equal(t, want, regionOf(url), url)
+	}
+}
