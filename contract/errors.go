@@ -58,6 +58,14 @@ const (
 	ErrTypeKeySlotInvalid = "KeySlotInvalid"
 	// ErrTypeKeySlotMissing: a node found no key slot for the node on its host.
 	ErrTypeKeySlotMissing = "KeySlotMissing"
+	// ErrTypeBackupUnrecoverable: the backup's root key is destroyed; the
+	// backup can never be restored.
+	ErrTypeBackupUnrecoverable = "BackupUnrecoverable"
+	// ErrTypeBackupCorrupt: the backup file does not match its recorded
+	// SHA-256, or fails authentication while decrypting; nothing was loaded.
+	ErrTypeBackupCorrupt = "BackupCorrupt"
+	// ErrTypeBackupNotFound: no backup of that id in the catalog or the store.
+	ErrTypeBackupNotFound = "BackupNotFound"
 )
 
 // NonRetryableErrorTypes lists every ErrType constant, for
@@ -70,6 +78,7 @@ func NonRetryableErrorTypes() []string {
 		ErrTypeInstanceExists, ErrTypeInstanceNotFound, ErrTypeInstanceNotActive,
 		ErrTypeNoNodeHosts, ErrTypeNodeDeadline, ErrTypeNodeKeyMismatch,
 		ErrTypeKeySlotConflict, ErrTypeKeySlotInvalid, ErrTypeKeySlotMissing,
+		ErrTypeBackupUnrecoverable, ErrTypeBackupCorrupt, ErrTypeBackupNotFound,
 	}
 }
 

@@ -25,6 +25,8 @@ var wireTypes = []any{
 	RecordKeyVersionInput{},
 	InstallKeyInput{}, DropKeySlotInput{}, RewrapKeyInput{}, ReportStatusInput{},
 	NodePlacement{}, NodeReport{}, Progress{}, NodeProgress{},
+	BackupDatabaseInput{}, BackupDatabaseResult{}, RestoreDatabaseInput{}, RestoreDatabaseResult{},
+	RewrapBackupKeyInput{}, RewrapBackupKeyResult{}, ShredKeySlotInput{},
 }
 
 // secretWords may not appear in a field name. A wrapped DEK may.
