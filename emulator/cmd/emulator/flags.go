@@ -11,10 +11,11 @@ import (
 
 // options are the parsed command line.
 type options struct {
-	addr     string
-	dev      bool
-	logLevel slog.Level
-	cfg      emulator.Config
+	addr      string
+	publicURL string
+	dev       bool
+	logLevel  slog.Level
+	cfg       emulator.Config
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -22,6 +23,7 @@ func parseFlags(args []string) (*options, error) {
 	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8444", "listen address HOST:PORT (port 0 picks a free one)")
 	fs.StringVar(&o.cfg.DataDir, "data", "", "data directory; empty keeps all state in memory")
+	fs.StringVar(&o.publicURL, "public-url", "", "base URL clients use, in the --dev export lines (default: http:// and the listen address)")
 	fs.BoolVar(&o.dev, "dev", false, "create the fixed development account and print its export lines")
 	fs.StringVar(&o.cfg.Region, "region", "us-south", "region used in key CRNs")
 	fs.StringVar(&o.cfg.ServiceName, "service-name", "hyperp-dbaas-postgresql", "service name of the development service ID")

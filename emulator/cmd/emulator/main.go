@@ -43,6 +43,9 @@ func run(args []string) error {
 		return fmt.Errorf("listen on %s: %w", opts.addr, err)
 	}
 	base := "http://" + ln.Addr().String()
+	if opts.publicURL != "" {
+		base = opts.publicURL // behind a port mapping, as in docker-compose.yml
+	}
 	if opts.dev {
 		if err := printDev(srv, base); err != nil {
 			ln.Close()
