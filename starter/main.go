@@ -30,6 +30,9 @@ var commands = []command{
 	{"provision", "provision an encrypted instance and wait until every node reports", runProvision},
 	{"rotate", "rotate the instance's root key and rewrap every node", runRotate},
 	{"status", "show the Nodes page: every node's latest key status", runStatus},
+	{"sql", "run SQL in an instance's database and print the rows", runSQL},
+	{"backups", "list an instance's backups and their key lineage", runBackups},
+	{"shred-certificate", "print the shred certificate of a shredded instance", runShredCertificate},
 }
 
 func main() {
@@ -74,6 +77,6 @@ func lookup(args []string) (command, []string, bool) {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: starter COMMAND [flags]   (add -h to a command for its flags)")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-18s %s\n", c.name, c.summary)
 	}
 }

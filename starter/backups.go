@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/byokflow/byokflow/contract"
+)
+
+// backupRow is one backup of `starter backups`, with its key lineage.
+type backupRow struct {
+	BackupID   string `json:"backupId"`
+	State      string `json:"state"`
+	Bytes      int64  `json:"bytes"`
+	SHA256     string `json:"sha256"`
+	RootKeyID  string `json:"rootKeyId"`
+	KeyVersion string `json:"keyVersion"`
+	CreatedAt  string `json:"createdAt"`
+}
+
+// runBackups lists an instance's backups and their key lineage.
+func runBackups(ctx context.Context, a *app, args []string) error {
+	fs := newFlags(a, "backups")
+	instance := fs.String("instance", "", "name of the instance (required)")
+	asJSON := fs.Bool("json", false, "print one JSON document")
+	if err := parse(fs, args, map[string]*string{"instance": instance}); err != nil {
+		return err
+	}
+	if err := contract.ValidateInstanceName(*instance); err != nil {
+		return usagef("backups: %v", err)
+	}
+	cat, err := openCatalog(ctx)
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	backups, err := cat.ListBackups(ctx, *instance)
+	if err != nil {
+		return fmt.Errorf("list backups of instance %s: %w", *instance, err)
+	}
+	rows := make([]backupRow, 0, len(backups))
+	for _, b := range backups {
+		rows = append(rows, backupRow{b.ID, string(b.State), b.Bytes, b.SHA256, b.RootKeyID, b.KeyVersionID, rfc3339(b.CreatedAt)})
+	}
+	if *asJSON {
+		return a.printJSON(rows)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "BACKUP\tSTATE\tBYTES\tROOT KEY\tKEY VERSION\tCREATED AT")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", r.BackupID, r.State, r.Bytes, r.RootKeyID, r.KeyVersion, r.CreatedAt)
+	}
+	return tw.Flush()
+}
+
+// runShredCertificate prints the shred certificate of an instance: the JSON
+// the CryptoShred workflow recorded in the catalog.
+func runShredCertificate(ctx context.Context, a *app, args []string) error {
+	fs := newFlags(a, "shred-certificate")
+	instance := fs.String("instance", "", "name of the shredded instance (required)")
+	if err := parse(fs, args, map[string]*string{"instance": instance}); err != nil {
+		return err
+	}
+	cat, err := openCatalog(ctx)
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	cert, err := cat.GetShredCertificate(ctx, *instance)
+	if err != nil {
+		return fmt.Errorf("show shred certificate of instance %s: %w", *instance, err)
+	}
+	_, err = fmt.Fprintf(a.stdout, "%s\n", cert.Certificate)
+	return err
+}
