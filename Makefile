@@ -13,7 +13,7 @@ test:
 
 ## build: build every program of this repository into bin/
 build:
-	go build -o bin/ ./emulator/cmd/emulator
+	go build -o bin/ ./emulator/cmd/emulator ./worker ./starter
 
 ## lint: gofmt and go vet
 lint:
@@ -24,7 +24,7 @@ lint:
 bench:
 	@scripts/bench.sh
 
-## stack: start PostgreSQL, the Temporal dev server and the emulator in the background
+## stack: start PostgreSQL, Temporal, the emulator, the worker and node agents a, b, c in the background
 stack:
 	@scripts/stack.sh up
 	@scripts/stack.sh where
