@@ -84,7 +84,7 @@ func startShared(cli string) error {
 // queues are shared with other tests' workers only through the namespace,
 // so tests of this package do not run in parallel.
 type Stack struct {
-	t       *testing.T
+	t       testing.TB
 	Emu     *emulatortest.Env
 	env     []string
 	dataDir string
@@ -93,7 +93,7 @@ type Stack struct {
 }
 
 // NewStack starts the stack for t and stops it when t ends.
-func NewStack(t *testing.T) *Stack {
+func NewStack(t testing.TB) *Stack {
 	cli, dbURL := testenv.TemporalCLI(t)
 	require.NoError(t, startShared(cli))
 	emu := emulatortest.Start(t, emulatortest.WithTiming(emulator.Timing{}))
@@ -114,7 +114,7 @@ func NewStack(t *testing.T) *Stack {
 
 // freshDatabase creates an empty database for the test's catalog and drops
 // it (with every instance database the test made) when the test ends.
-func freshDatabase(t *testing.T, serverURL string) string {
+func freshDatabase(t testing.TB, serverURL string) string {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, serverURL)
 	require.NoError(t, err)
