@@ -13,20 +13,29 @@ set -euo pipefail
 
 pg_url_file="$RUN/database_url"
 
+# pg_data_dir: where the throwaway cluster lives: .run/pg, or, when running
+# as root in a checkout the postgres user cannot enter, a private folder
+# under /tmp named after the checkout. Recorded in .run/pgdata for down.
+pg_data_dir() {
+  local data="$RUN/pg"
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$RUN" 2>/dev/null; then
+    data="${TMPDIR:-/tmp}/byokflow-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-12)"
+  fi
+  mkdir -p "$data"
+  [ "$(id -u)" = 0 ] && chown postgres: "$data" && chmod 700 "$data"
+  echo "$data" >"$RUN/pgdata"
+  echo "$data"
+}
+
 up_postgres() {
   if [ -n "${BYOK_DATABASE_URL:-}" ]; then
     echo "$BYOK_DATABASE_URL" >"$pg_url_file"
     return 0
   fi
-  local bindir data="$RUN/pg"
+  local bindir data
   bindir=$(pg_bindir)
   [ -n "$bindir" ] || die "PostgreSQL server binaries (initdb, pg_ctl) are missing: install them with 'apt-get install postgresql' (Debian/Ubuntu), or set BYOK_DATABASE_URL to a server you have"
-  mkdir -p "$data"
-  if [ "$(id -u)" = 0 ]; then
-    chown postgres: "$data"
-    runuser -u postgres -- test -w "$data" ||
-      die "the postgres user cannot write $data (a parent folder is not readable by it): clone the repository under a world-readable path, or set BYOK_DATABASE_URL"
-  fi
+  data=$(pg_data_dir)
   if [ ! -f "$data/PG_VERSION" ]; then
     say "initdb a throwaway cluster in $data"
     as_pg "$bindir/initdb" -D "$data" -U postgres --auth=trust -E UTF8 >"$LOGS/initdb.log" 2>&1 ||
@@ -36,7 +45,7 @@ up_postgres() {
     need_free_port "$BYOK_PG_PORT" PostgreSQL BYOK_PG_PORT
     as_pg "$bindir/pg_ctl" -D "$data" -w -t 60 -l "$data/server.log" \
       -o "-p $BYOK_PG_PORT -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null ||
-      { tail -n 20 "$data/server.log" >&2; die "PostgreSQL did not start (log: .run/pg/server.log)"; }
+      { tail -n 20 "$data/server.log" >&2; die "PostgreSQL did not start (log: $data/server.log)"; }
   fi
   echo "postgres://postgres@127.0.0.1:$BYOK_PG_PORT/postgres?sslmode=disable" >"$pg_url_file"
 }
@@ -126,10 +135,12 @@ down() {
     fi
     rm -f "$f"
   done
-  if [ -f "$RUN/pg/PG_VERSION" ]; then
+  local data
+  data=$(cat "$RUN/pgdata" 2>/dev/null || true)
+  if [ -n "$data" ] && [ -f "$data/PG_VERSION" ]; then
     local bindir
     bindir=$(pg_bindir)
-    [ -n "$bindir" ] && as_pg "$bindir/pg_ctl" -D "$RUN/pg" -m fast stop >/dev/null 2>&1 || true
+    [ -n "$bindir" ] && as_pg "$bindir/pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true
   fi
   rm -f "$RUN/env"
 }
