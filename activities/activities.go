@@ -27,10 +27,15 @@ type Config struct {
 	Region string
 }
 
-// KeyAdmin is the operator's Key Protect client (key administration).
+// KeyAdmin is the operator's Key Protect client (key administration). Wrap
+// and unwrap serve only the crypto-shred proof: a public probe, and a
+// deleted key's ciphertext that must no longer unwrap.
 type KeyAdmin interface {
 	GetKeyMetadata(ctx context.Context, idOrAlias string) (*kp.Key, error)
 	RotateV2(ctx context.Context, idOrAlias string, newKey *kp.KeyPayload) error
+	DeleteKey(ctx context.Context, idOrAlias string, prefer kp.PreferReturn, callOpts ...kp.CallOpt) (*kp.Key, error)
+	WrapV2(ctx context.Context, idOrAlias string, plainText []byte, additionalAuthData *[]string) (*kp.KeyActionResponse, error)
+	UnwrapV2(ctx context.Context, idOrAlias string, cipherText []byte, additionalAuthData *[]string) ([]byte, []byte, error)
 }
 
 // Registrar creates and deletes Key Protect registrations with the service
@@ -127,6 +132,22 @@ func (a *Activities) Register(w worker.ActivityRegistry) {
 		{contract.ActivityRotateKey, a.RotateKey},
 		{contract.ActivityReadKeyVersion, a.ReadKeyVersion},
 		{contract.ActivityRecordKeyVersion, a.RecordKeyVersion},
+		{contract.ActivityLoadBackup, a.LoadBackup},
+		{contract.ActivityCreateBackupRecord, a.CreateBackupRecord},
+		{contract.ActivityCompleteBackupRecord, a.CompleteBackupRecord},
+		{contract.ActivityFailBackupRecord, a.FailBackupRecord},
+		{contract.ActivityCheckBackupRestorable, a.CheckBackupRestorable},
+		{contract.ActivityListBackupKeys, a.ListBackupKeys},
+		{contract.ActivityUpdateBackupKey, a.UpdateBackupKey},
+		{contract.ActivityCheckShredGuards, a.CheckShredGuards},
+		{contract.ActivityMarkInstanceShredding, a.MarkInstanceShredding},
+		{contract.ActivityMarkInstanceShredded, a.MarkInstanceShredded},
+		{contract.ActivityGetKeyState, a.GetKeyState},
+		{contract.ActivityWrapProbe, a.WrapProbe},
+		{contract.ActivityDeleteRootKey, a.DeleteRootKey},
+		{contract.ActivityProveKeyDestroyed, a.ProveKeyDestroyed},
+		{contract.ActivityMarkBackupsUnrecoverable, a.MarkBackupsUnrecoverable},
+		{contract.ActivityWriteShredCertificate, a.WriteShredCertificate},
 	} {
 		w.RegisterActivityWithOptions(r.fn, activity.RegisterOptions{Name: r.name})
 	}

@@ -1,7 +1,9 @@
 // Package activities holds byokflow's control-plane activities: the steps of
 // the workflows that talk to IAM (service-to-service authorization
-// policies), to Key Protect (root key checks, rotation, registrations), to
-// the catalog and to the PostgreSQL server that hosts instance databases.
+// policies), to Key Protect (root key checks, rotation, registrations, the
+// deletion of a crypto-shredded key and the proof that it is gone), to the
+// catalog (instances, backups and their key lineage, shred certificates)
+// and to the PostgreSQL server that hosts instance databases.
 // They are served on contract.ControlTaskQueue under the names of
 // contract/names.go; Register registers them.
 //

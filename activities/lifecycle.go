@@ -21,10 +21,7 @@ const maxReasonLen = 2000
 // record is success, so the compensation may be retried.
 func (a *Activities) MarkInstanceFailed(ctx context.Context, in contract.MarkInstanceFailedInput) error {
 	verb := fmt.Sprintf("mark instance %q failed", in.InstanceID)
-	reason := in.Reason
-	if len(reason) > maxReasonLen {
-		reason = strings.ToValidUTF8(reason[:maxReasonLen], "") + "..."
-	}
+	reason := truncate(in.Reason)
 	err := a.catalog.SetInstanceState(ctx, in.InstanceID, catalog.InstanceFailed, reason)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return nil
@@ -34,6 +31,14 @@ func (a *Activities) MarkInstanceFailed(ctx context.Context, in contract.MarkIns
 	}
 	return a.auditOrRetry(ctx, verb, auditEntry{operation: "instance.failed", instanceID: in.InstanceID,
 		detail: map[string]any{"reason": reason}})
+}
+
+// truncate bounds a failure reason to maxReasonLen bytes of valid UTF-8.
+func truncate(reason string) string {
+	if len(reason) <= maxReasonLen {
+		return reason
+	}
+	return strings.ToValidUTF8(reason[:maxReasonLen], "") + "..."
 }
 
 // MarkInstanceActive records that every node reported active under
@@ -62,7 +67,7 @@ func (a *Activities) RecordKeyVersion(ctx context.Context, in contract.RecordKey
 }
 
 // LoadInstance reads an instance record: its key, current key version,
-// state and node placement. Fails InstanceNotFound.
+// state, node placement, CRN and database. Fails InstanceNotFound.
 func (a *Activities) LoadInstance(ctx context.Context, in contract.LoadInstanceInput) (contract.LoadInstanceResult, error) {
 	var res contract.LoadInstanceResult
 	verb := fmt.Sprintf("load instance %q", in.InstanceID)
@@ -75,7 +80,8 @@ func (a *Activities) LoadInstance(ctx context.Context, in contract.LoadInstanceI
 		return res, fmt.Errorf("%s: %w", verb, err)
 	}
 	return contract.LoadInstanceResult{RootKeyID: rec.RootKeyID, KPInstanceID: rec.KPInstanceID,
-		KeyVersionID: rec.KeyVersionID, Nodes: placements(nodes), State: instanceState(rec.State)}, nil
+		KeyVersionID: rec.KeyVersionID, Nodes: placements(nodes), State: instanceState(rec.State),
+		InstanceCRN: rec.CRN, DatabaseName: rec.DatabaseName}, nil
 }
 
 // instanceState maps a catalog state to the contract's: provisioning is

@@ -31,7 +31,8 @@ func TestLoadInstance_TracksCurrentKeyVersion(t *testing.T) {
 	h := newCatalogHarness(t)
 	rec := h.provisioned()
 	require.Equal(t, contract.LoadInstanceResult{RootKeyID: "key-1", KPInstanceID: h.emu.Dev.KPInstanceID,
-		Nodes: rec.Nodes, State: contract.InstancePending}, h.load("orders-db"))
+		Nodes: rec.Nodes, State: contract.InstancePending, InstanceCRN: rec.InstanceCRN,
+		DatabaseName: "byok_orders_db"}, h.load("orders-db"))
 
 	active := contract.MarkInstanceActiveInput{InstanceID: "orders-db", KeyVersionID: "v1"}
 	require.NoError(t, h.run(contract.ActivityMarkInstanceActive, active, nil))

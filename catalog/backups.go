@@ -24,6 +24,9 @@ const (
 // Backup is an encrypted backup of an instance and its key lineage: the
 // root key and key version that wrap its DEK. WrappedDEK is the DEK as Key
 // Protect wrapped it under RootKeyID; the plaintext DEK is never stored.
+// A backup may be recorded before its node writes it: while writing (or
+// once failed) Location and WrappedDEK may be empty (pass a non-nil empty
+// WrappedDEK); a complete or unrecoverable backup must have both.
 type Backup struct {
 	ID           string      `db:"id"`
 	InstanceID   string      `db:"instance_id"`

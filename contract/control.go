@@ -113,6 +113,10 @@ type LoadInstanceResult struct {
 	KeyVersionID string
 	Nodes        []NodePlacement
 	State        InstanceState
+	// InstanceCRN is the CRN registered with the root key.
+	InstanceCRN string
+	// DatabaseName is the instance's database on the database server.
+	DatabaseName string
 }
 
 // RotateKeyInput rotates RootKeyID in Key Protect only while its current

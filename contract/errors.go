@@ -66,7 +66,30 @@ const (
 	ErrTypeBackupCorrupt = "BackupCorrupt"
 	// ErrTypeBackupNotFound: no backup of that id in the catalog or the store.
 	ErrTypeBackupNotFound = "BackupNotFound"
+	// ErrTypeKeyInUse: crypto-shredding would delete a root key that other
+	// live instances still use; the message names them.
+	ErrTypeKeyInUse = "KeyInUse"
+	// ErrTypeBackupsRetained: crypto-shredding would make retained backups
+	// unrecoverable and nobody acknowledged it; the message names them.
+	ErrTypeBackupsRetained = "BackupsRetained"
+	// ErrTypeApprovalExpired: the second person's approval (or the second
+	// authorization of a dual-auth key deletion) did not arrive in time.
+	ErrTypeApprovalExpired = "ApprovalExpired"
+	// ErrTypeKeyDeletionBlocked: Key Protect refuses to delete the root key
+	// while a registered resource has a retention policy
+	// (preventKeyDeletion), even with force.
+	ErrTypeKeyDeletionBlocked = "KeyDeletionBlocked"
+	// ErrTypeShredUnproven: after its deletion the root key still unwraps,
+	// or Key Protect answered something other than "destroyed": nothing
+	// proves the shred. The message says what Key Protect answered.
+	ErrTypeShredUnproven = "ShredUnproven"
 )
+
+// RetryTypeDualAuthPending is the type of a retryable application error:
+// Key Protect refused to delete a dual-authorization key because a second
+// user has not yet authorized the deletion. The workflow's retry policy
+// keeps asking until the authorization arrives or the wait expires.
+const RetryTypeDualAuthPending = "DualAuthPending"
 
 // NonRetryableErrorTypes lists every ErrType constant, for
 // temporal.RetryPolicy.NonRetryableErrorTypes.
@@ -79,6 +102,8 @@ func NonRetryableErrorTypes() []string {
 		ErrTypeNoNodeHosts, ErrTypeNodeDeadline, ErrTypeNodeKeyMismatch,
 		ErrTypeKeySlotConflict, ErrTypeKeySlotInvalid, ErrTypeKeySlotMissing,
 		ErrTypeBackupUnrecoverable, ErrTypeBackupCorrupt, ErrTypeBackupNotFound,
+		ErrTypeKeyInUse, ErrTypeBackupsRetained, ErrTypeApprovalExpired,
+		ErrTypeKeyDeletionBlocked, ErrTypeShredUnproven,
 	}
 }
 
@@ -86,6 +111,13 @@ func NonRetryableErrorTypes() []string {
 // lower case, in "verb object: cause" form, names the ids and says what to do.
 func NewError(errType, message string, cause error) error {
 	return temporal.NewNonRetryableApplicationError(message, errType, cause)
+}
+
+// NewRetryableError returns an application error of errType that Temporal
+// retries, for a condition that is expected to clear (for example
+// RetryTypeDualAuthPending). Its message follows NewError's rules.
+func NewRetryableError(errType, message string, cause error) error {
+	return temporal.NewApplicationErrorWithCause(message, errType, cause)
 }
 
 // ErrorType returns the type of the first application error in err's chain

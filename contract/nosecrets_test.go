@@ -27,6 +27,16 @@ var wireTypes = []any{
 	NodePlacement{}, NodeReport{}, Progress{}, NodeProgress{},
 	BackupDatabaseInput{}, BackupDatabaseResult{}, RestoreDatabaseInput{}, RestoreDatabaseResult{},
 	RewrapBackupKeyInput{}, RewrapBackupKeyResult{}, ShredKeySlotInput{},
+	BackupInput{}, BackupResult{}, RestoreInput{}, RestoreResult{},
+	BackupRecord{}, LoadBackupInput{}, CreateBackupRecordInput{}, CompleteBackupRecordInput{},
+	FailBackupRecordInput{}, CheckBackupRestorableInput{}, CheckBackupRestorableResult{},
+	ListBackupKeysInput{}, ListBackupKeysResult{}, UpdateBackupKeyInput{},
+	ShredInput{}, ApproveSignal{}, ShredResult{}, ShredCertificate{}, RootKeyState{}, ShredProof{},
+	CheckShredGuardsInput{}, CheckShredGuardsResult{}, MarkInstanceShreddingInput{},
+	MarkInstanceShreddedInput{}, GetKeyStateInput{}, WrapProbeInput{}, WrapProbeResult{},
+	DeleteRootKeyInput{}, DeleteRootKeyResult{}, ProveKeyDestroyedInput{},
+	MarkBackupsUnrecoverableInput{}, MarkBackupsUnrecoverableResult{},
+	WriteShredCertificateInput{}, WriteShredCertificateResult{},
 }
 
 // secretWords may not appear in a field name. A wrapped DEK may.

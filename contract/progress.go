@@ -20,6 +20,9 @@ const (
 	// ProgressCanceled: the workflow stopped waiting for the node because
 	// another step failed.
 	ProgressCanceled ProgressState = "canceled"
+	// ProgressDone: the node finished a data-path step that does not end
+	// in a key report (a backup written, a backup restored).
+	ProgressDone ProgressState = "done"
 )
 
 // ProgressOf returns the progress state for a reported key state.
@@ -33,6 +36,9 @@ type Progress struct {
 	// Step names the step the workflow is in, for example "install keys".
 	Step  string
 	Nodes []NodeProgress
+	// Notes are events of the run worth showing, oldest first, for
+	// example an approval that was rejected.
+	Notes []string
 }
 
 // NodeProgress is one node's line in Progress. KeyVersionID, ReportedAt and

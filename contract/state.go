@@ -53,6 +53,12 @@ const (
 	// InstanceFailed: provisioning failed and was compensated; the name may
 	// be reused by a new ProvisionEncryptedInstance.
 	InstanceFailed InstanceState = "failed"
+	// InstanceShredding: CryptoShred is destroying the instance's keys; a
+	// run that stopped half way is finished by running CryptoShred again.
+	InstanceShredding InstanceState = "shredding"
+	// InstanceShredded: the instance was crypto-shredded (terminal); its
+	// shred certificate is in the catalog.
+	InstanceShredded InstanceState = "shredded"
 )
 
 // NodePlacement says which host serves a database node and on which task

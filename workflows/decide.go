@@ -143,11 +143,5 @@ func checkPlacement(instanceID string, nodes []contract.NodePlacement) error {
 // checkRotatable fails unless the instance is active: a pending instance is
 // still being provisioned, a failed one has no keys to rotate.
 func checkRotatable(instanceID string, inst contract.LoadInstanceResult) error {
-	if inst.State != contract.InstanceActive {
-		msg := fmt.Sprintf("rotate root key of instance %q: instance is %q, not %q: "+
-			"wait for its provision to finish, or provision it again if it failed",
-			instanceID, inst.State, contract.InstanceActive)
-		return contract.NewError(contract.ErrTypeInstanceNotActive, msg, nil)
-	}
-	return checkPlacement(instanceID, inst.Nodes)
+	return requireActive("rotate root key of instance", instanceID, inst)
 }

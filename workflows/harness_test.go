@@ -66,6 +66,27 @@ var stubs = map[string]any{
 	contract.ActivityDropKeySlot:               stubNoResult[contract.DropKeySlotInput](),
 	contract.ActivityRewrapKey:                 stub[contract.RewrapKeyInput, contract.NodeReport](),
 	contract.ActivityReportStatus:              stub[contract.ReportStatusInput, contract.NodeReport](),
+
+	contract.ActivityLoadBackup:               stub[contract.LoadBackupInput, contract.BackupRecord](),
+	contract.ActivityCreateBackupRecord:       stubNoResult[contract.CreateBackupRecordInput](),
+	contract.ActivityCompleteBackupRecord:     stubNoResult[contract.CompleteBackupRecordInput](),
+	contract.ActivityFailBackupRecord:         stubNoResult[contract.FailBackupRecordInput](),
+	contract.ActivityCheckBackupRestorable:    stub[contract.CheckBackupRestorableInput, contract.CheckBackupRestorableResult](),
+	contract.ActivityListBackupKeys:           stub[contract.ListBackupKeysInput, contract.ListBackupKeysResult](),
+	contract.ActivityUpdateBackupKey:          stubNoResult[contract.UpdateBackupKeyInput](),
+	contract.ActivityCheckShredGuards:         stub[contract.CheckShredGuardsInput, contract.CheckShredGuardsResult](),
+	contract.ActivityMarkInstanceShredding:    stubNoResult[contract.MarkInstanceShreddingInput](),
+	contract.ActivityMarkInstanceShredded:     stubNoResult[contract.MarkInstanceShreddedInput](),
+	contract.ActivityGetKeyState:              stub[contract.GetKeyStateInput, contract.RootKeyState](),
+	contract.ActivityWrapProbe:                stub[contract.WrapProbeInput, contract.WrapProbeResult](),
+	contract.ActivityDeleteRootKey:            stub[contract.DeleteRootKeyInput, contract.DeleteRootKeyResult](),
+	contract.ActivityProveKeyDestroyed:        stub[contract.ProveKeyDestroyedInput, contract.ShredProof](),
+	contract.ActivityMarkBackupsUnrecoverable: stub[contract.MarkBackupsUnrecoverableInput, contract.MarkBackupsUnrecoverableResult](),
+	contract.ActivityWriteShredCertificate:    stub[contract.WriteShredCertificateInput, contract.WriteShredCertificateResult](),
+	contract.ActivityBackupDatabase:           stub[contract.BackupDatabaseInput, contract.BackupDatabaseResult](),
+	contract.ActivityRestoreDatabase:          stub[contract.RestoreDatabaseInput, contract.RestoreDatabaseResult](),
+	contract.ActivityRewrapBackupKey:          stub[contract.RewrapBackupKeyInput, contract.RewrapBackupKeyResult](),
+	contract.ActivityShredKeySlot:             stub[contract.ShredKeySlotInput, contract.NodeReport](),
 }
 
 // harness is a test workflow environment that records which activities
@@ -112,6 +133,8 @@ func (h *harness) onNode(activity, nodeID string, ret ...any) *testsuite.MockCal
 		case contract.InstallKeyInput:
 			return in.NodeID == nodeID
 		case contract.RewrapKeyInput:
+			return in.NodeID == nodeID
+		case contract.ShredKeySlotInput:
 			return in.NodeID == nodeID
 		}
 		return false

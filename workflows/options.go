@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"math"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -23,6 +24,16 @@ const (
 	// nodeRetryWindow is how long a node activity may keep retrying after
 	// its deadline to start has passed.
 	nodeRetryWindow = 30 * time.Minute
+	// dataStartToClose bounds one attempt of a backup or restore on a
+	// node: it streams a whole database.
+	dataStartToClose = 6 * time.Hour
+	// dataHeartbeat is how long a backup or restore may go without a
+	// heartbeat before Temporal counts its node agent as gone and retries.
+	dataHeartbeat = 2 * time.Minute
+	// keyDeletionFirstWait and keyDeletionMaxWait space the retries of a
+	// root key deletion waiting for a second user's authorization.
+	keyDeletionFirstWait = time.Minute
+	keyDeletionMaxWait   = 15 * time.Minute
 )
 
 // retryPolicy retries transient failures with backoff and never retries the
@@ -59,6 +70,38 @@ func withNode(ctx workflow.Context, n contract.NodePlacement, deadline time.Dura
 		ScheduleToCloseTimeout: deadline + nodeRetryWindow,
 		WaitForCancellation:    true,
 		RetryPolicy:            retryPolicy(),
+	})
+}
+
+// withDataNode returns ctx with the options of a backup or restore on node
+// n: like withNode, but an attempt may last hours as long as it heartbeats.
+func withDataNode(ctx workflow.Context, n contract.NodePlacement, deadline time.Duration) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:              nodeQueue(n),
+		ScheduleToStartTimeout: deadline,
+		StartToCloseTimeout:    dataStartToClose,
+		HeartbeatTimeout:       dataHeartbeat,
+		ScheduleToCloseTimeout: deadline + 2*dataStartToClose,
+		WaitForCancellation:    true,
+		RetryPolicy:            retryPolicy(),
+	})
+}
+
+// withKeyDeletion returns ctx with the options of the root key deletion:
+// a dual-auth key's deletion fails, retryably, until a second user
+// authorizes it, so its retries are spaced widely and last up to wait.
+// The attempt count is set only so high that the wait, not the count,
+// ends the retries.
+func withKeyDeletion(ctx workflow.Context, wait time.Duration) workflow.Context {
+	wait = max(wait, controlScheduleToClose)
+	policy := retryPolicy()
+	policy.InitialInterval, policy.MaximumInterval = keyDeletionFirstWait, keyDeletionMaxWait
+	policy.MaximumAttempts = int32(min(wait/keyDeletionFirstWait+1, math.MaxInt32))
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:              contract.ControlTaskQueue,
+		StartToCloseTimeout:    controlStartToClose,
+		ScheduleToCloseTimeout: wait,
+		RetryPolicy:            policy,
 	})
 }
 

@@ -52,3 +52,29 @@ func TestNodeQueue_PrefersRecordedQueue(t *testing.T) {
 	require.Equal(t, "custom", nodeQueue(contract.NodePlacement{Host: "h", TaskQueue: "custom"}))
 	require.Equal(t, contract.NodeTaskQueue("h"), nodeQueue(contract.NodePlacement{Host: "h"}))
 }
+
+func TestWithDataNode_LongAttemptsThatHeartbeat(t *testing.T) {
+	opts := optionsOf(t, func(ctx workflow.Context) workflow.Context {
+		return withDataNode(ctx, contract.NodePlacement{NodeID: "n1", Host: "host-z"}, 2*time.Hour)
+	})
+	require.Equal(t, "byokflow-node-host-z", opts.TaskQueue)
+	require.Equal(t, 2*time.Hour, opts.ScheduleToStartTimeout)
+	require.Equal(t, dataStartToClose, opts.StartToCloseTimeout)
+	require.Equal(t, 2*time.Minute, opts.HeartbeatTimeout)
+	require.True(t, opts.WaitForCancellation)
+	require.Contains(t, opts.RetryPolicy.NonRetryableErrorTypes, contract.ErrTypeBackupCorrupt)
+}
+
+func TestWithKeyDeletion_WaitsUpToTheApprovalTimeout(t *testing.T) {
+	opts := optionsOf(t, func(ctx workflow.Context) workflow.Context { return withKeyDeletion(ctx, 24*time.Hour) })
+	require.Equal(t, contract.ControlTaskQueue, opts.TaskQueue)
+	require.Equal(t, 24*time.Hour, opts.ScheduleToCloseTimeout)
+	require.Equal(t, time.Minute, opts.RetryPolicy.InitialInterval)
+	require.Equal(t, 15*time.Minute, opts.RetryPolicy.MaximumInterval)
+	require.EqualValues(t, 24*60+1, opts.RetryPolicy.MaximumAttempts, "the wait, not the count, ends the retries")
+	require.NotContains(t, opts.RetryPolicy.NonRetryableErrorTypes, contract.RetryTypeDualAuthPending)
+
+	short := optionsOf(t, func(ctx workflow.Context) workflow.Context { return withKeyDeletion(ctx, time.Minute) })
+	require.Equal(t, controlScheduleToClose, short.ScheduleToCloseTimeout, "never shorter than any control activity")
+	require.EqualValues(t, 31, short.RetryPolicy.MaximumAttempts)
+}

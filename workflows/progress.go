@@ -23,6 +23,9 @@ func (t *tracker) step(name string) { t.p.Step = name }
 
 func (t *tracker) rootKey(id string) { t.p.RootKeyID = id }
 
+// note records an event worth showing, such as a rejected approval.
+func (t *tracker) note(msg string) { t.p.Notes = append(t.p.Notes, msg) }
+
 // nodes lists the instance's nodes, none of them started.
 func (t *tracker) nodes(placements []contract.NodePlacement) {
 	t.p.Nodes = make([]contract.NodeProgress, len(placements))
@@ -64,6 +67,7 @@ func (t *tracker) update(nodeID string, fn func(*contract.NodeProgress)) {
 func (t *tracker) snapshot() contract.Progress {
 	p := t.p
 	p.Nodes = slices.Clone(t.p.Nodes)
+	p.Notes = slices.Clone(t.p.Notes)
 	return p
 }
 

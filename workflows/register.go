@@ -13,4 +13,10 @@ func Register(w worker.WorkflowRegistry) {
 		workflow.RegisterOptions{Name: contract.WorkflowProvisionEncryptedInstance})
 	w.RegisterWorkflowWithOptions(RotateRootKey,
 		workflow.RegisterOptions{Name: contract.WorkflowRotateRootKey})
+	w.RegisterWorkflowWithOptions(BackupInstance,
+		workflow.RegisterOptions{Name: contract.WorkflowBackupInstance})
+	w.RegisterWorkflowWithOptions(RestoreFromBackup,
+		workflow.RegisterOptions{Name: contract.WorkflowRestoreFromBackup})
+	w.RegisterWorkflowWithOptions(CryptoShred,
+		workflow.RegisterOptions{Name: contract.WorkflowCryptoShred})
 }

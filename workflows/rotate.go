@@ -8,8 +8,9 @@ import (
 
 // RotateRootKey rotates an instance's root key in Key Protect (or, with
 // RewrapOnly, takes the version it already has) and rewraps every node's DEK
-// to that version. It completes only when every node reported the new
-// version, then records it.
+// to that version, then the DEK of every complete backup of the instance
+// (so each backup's lineage names the newest version). It completes only
+// when every node reported the new version, then records it.
 //
 // It is safe to stop half way and to re-run: the rotation asks Key Protect to
 // rotate only while the key is still at the recorded version, so a re-run
@@ -29,7 +30,7 @@ func RotateRootKey(ctx workflow.Context, in contract.RotateInput) (res contract.
 		return res, err
 	}
 	ctx = withControl(ctx)
-	inst, err := loadRotatable(ctx, in.InstanceID, track)
+	inst, err := loadActive(ctx, in.InstanceID, "rotate root key of instance", track)
 	if err != nil {
 		return res, err
 	}
@@ -39,6 +40,9 @@ func RotateRootKey(ctx workflow.Context, in contract.RotateInput) (res contract.
 	}
 	reports, err := rewrapNodes(ctx, in, inst, target.KeyVersionID, track)
 	if err != nil {
+		return res, err
+	}
+	if err = rewrapBackups(ctx, in, inst, target.KeyVersionID, track); err != nil {
 		return res, err
 	}
 	track.step("record key version")
@@ -51,21 +55,6 @@ func RotateRootKey(ctx workflow.Context, in contract.RotateInput) (res contract.
 	return contract.RotateResult{InstanceID: in.InstanceID, RootKeyID: inst.RootKeyID,
 		FromVersionID: inst.KeyVersionID, KeyVersionID: target.KeyVersionID,
 		Rotated: target.Rotated, Nodes: reports}, nil
-}
-
-// loadRotatable loads the instance and checks it can be rotated.
-func loadRotatable(ctx workflow.Context, instanceID string, track *tracker) (contract.LoadInstanceResult, error) {
-	var inst contract.LoadInstanceResult
-	track.step("load instance")
-	load := contract.LoadInstanceInput{InstanceID: instanceID}
-	if err := workflow.ExecuteActivity(ctx, contract.ActivityLoadInstance, load).Get(ctx, &inst); err != nil {
-		return inst, err
-	}
-	if err := checkRotatable(instanceID, inst); err != nil {
-		return inst, err
-	}
-	track.nodes(inst.Nodes)
-	return inst, trackRootKey(ctx, track, inst.RootKeyID)
 }
 
 // targetVersion is the key version every node must end up under: the new

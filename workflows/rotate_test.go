@@ -27,6 +27,7 @@ func (h *harness) mockRotate() {
 	h.on(contract.ActivityRotateKey, contract.RotateKeyResult{KeyVersionID: "v2", Rotated: true}, nil)
 	h.on(contract.ActivityReadKeyVersion, contract.ReadKeyVersionResult{KeyVersionID: "v2"}, nil)
 	h.on(contract.ActivityRewrapKey, rewrapTo)
+	h.on(contract.ActivityListBackupKeys, contract.ListBackupKeysResult{}, nil)
 	h.on(contract.ActivityRecordKeyVersion, nil)
 }
 
@@ -46,7 +47,7 @@ func TestRotate_HappyPath(t *testing.T) {
 			report("orders-db-1", "host-a", "v2"), report("orders-db-2", "host-b", "v2"),
 			report("orders-db-3", "host-a", "v2")}}, res)
 	require.Equal(t, concat([]string{contract.ActivityLoadInstance, contract.ActivityRotateKey}, rewraps,
-		[]string{contract.ActivityRecordKeyVersion}), h.calls())
+		[]string{contract.ActivityListBackupKeys, contract.ActivityRecordKeyVersion}), h.calls())
 	h.env.AssertActivityCalled(t, contract.ActivityRotateKey, mock.Anything,
 		contract.RotateKeyInput{RootKeyID: rootKeyID, FromVersionID: "v1"})
 	h.env.AssertActivityCalled(t, contract.ActivityRewrapKey, mock.Anything, contract.RewrapKeyInput{
@@ -95,7 +96,7 @@ func TestRotate_RewrapOnlyNeverRotates(t *testing.T) {
 	require.Equal(t, "v2", res.KeyVersionID)
 	require.NotContains(t, h.calls(), contract.ActivityRotateKey)
 	require.Equal(t, concat([]string{contract.ActivityLoadInstance, contract.ActivityReadKeyVersion}, rewraps,
-		[]string{contract.ActivityRecordKeyVersion}), h.calls())
+		[]string{contract.ActivityListBackupKeys, contract.ActivityRecordKeyVersion}), h.calls())
 }
 
 func TestRotate_NodeDeadlineSaysRerunIsSafe(t *testing.T) {

@@ -1,0 +1,101 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	kp "github.com/IBM/keyprotect-go-client"
+
+	"github.com/byokflow/byokflow/contract"
+)
+
+// Key Protect reason codes of a refused key deletion (spec section 2.10).
+const (
+	codeProtectedResource = "PROTECTED_RESOURCE_ERR"
+	codePrevKeyDel        = "PREV_KEY_DEL_ERR"
+	codeAuthorizationsNot = "AUTHORIZATIONS_NOT_MET"
+)
+
+// GetKeyState reads a root key's state with the operator identity: its
+// state (a destroyed key is still readable), current version, whether its
+// deletion needs dual authorization, and when it was deleted.
+func (a *Activities) GetKeyState(ctx context.Context, in contract.GetKeyStateInput) (contract.RootKeyState, error) {
+	key, err := a.keys.GetKeyMetadata(ctx, in.RootKeyID)
+	if err != nil {
+		return contract.RootKeyState{}, classifyKP(err, a.operatorOp("read state of root key", in.RootKeyID))
+	}
+	return rootKeyState(in.RootKeyID, key), nil
+}
+
+func rootKeyState(id string, key *kp.Key) contract.RootKeyState {
+	s := contract.RootKeyState{RootKeyID: id, State: key.State, StateName: stateName(key.State)}
+	if key.KeyVersion != nil {
+		s.KeyVersionID = key.KeyVersion.ID
+	}
+	if d := key.DualAuthDelete; d != nil && d.Enabled != nil {
+		s.DualAuthDelete = *d.Enabled
+	}
+	if key.DeletionDate != nil {
+		s.DeletionDate = key.DeletionDate.UTC()
+	}
+	if key.DeletedBy != nil {
+		s.DeletedBy = *key.DeletedBy
+	}
+	return s
+}
+
+// DeleteRootKey deletes the root key with the operator identity. When
+// registrations remain (of instances that are gone: the workflow's guards
+// ran before) it deletes with force. A key already deleted is success. A
+// dual-auth key that no second user authorized fails with the retryable
+// DualAuthPending, so the workflow's retry policy waits for the
+// authorization. A registration with a retention policy fails
+// KeyDeletionBlocked.
+func (a *Activities) DeleteRootKey(ctx context.Context, in contract.DeleteRootKeyInput) (contract.DeleteRootKeyResult, error) {
+	var res contract.DeleteRootKeyResult
+	op := a.operatorOp("delete root key", in.RootKeyID)
+	key, err := a.keys.DeleteKey(ctx, in.RootKeyID, kp.ReturnRepresentation)
+	if f, ok := kpFailureOf(err); ok && f.has(codeProtectedResource) {
+		res.Forced = true
+		key, err = a.keys.DeleteKey(ctx, in.RootKeyID, kp.ReturnRepresentation, kp.ForceOpt{Force: true})
+	}
+	f, isKP := kpFailureOf(err)
+	switch {
+	case isKP && f.status == http.StatusGone:
+		res.AlreadyDeleted, err = true, nil
+	case isKP && f.has(codeAuthorizationsNot):
+		return res, dualAuthPending(op, f)
+	case isKP && f.has(codePrevKeyDel):
+		return res, deletionBlocked(op, f)
+	case err != nil:
+		return res, classifyKP(err, op)
+	}
+	if key != nil {
+		s := rootKeyState(in.RootKeyID, key)
+		res.DeletionDate, res.DeletedBy = s.DeletionDate, s.DeletedBy
+	}
+	return res, a.auditOrRetry(ctx, op.subject(), auditEntry{actor: in.RequestedBy, operation: "key.delete",
+		instanceID: in.InstanceID, rootKeyID: in.RootKeyID, detail: map[string]any{
+			"forced": res.Forced, "alreadyDeleted": res.AlreadyDeleted}})
+}
+
+// dualAuthPending is the retryable error of a dual-auth key whose deletion
+// no second user authorized yet.
+func dualAuthPending(op kpOp, f kpFailure) error {
+	msg := fmt.Sprintf("%s: waiting for the second authorization of the key deletion (%s): a second user "+
+		"with Manager on Key Protect instance %s must approve it (`ibmcloud kp key schedule-delete %s`, "+
+		"which sets the key for deletion); byokflow keeps retrying until then",
+		op.subject(), f, op.instance, op.keyID)
+	return contract.NewRetryableError(contract.RetryTypeDualAuthPending, msg, nil)
+}
+
+// deletionBlocked is the error of a key protecting a resource with a
+// retention policy: even force does not delete it.
+func deletionBlocked(op kpOp, f kpFailure) error {
+	msg := fmt.Sprintf("%s: Key Protect refuses the deletion (%s): a resource registered with the key has a "+
+		"retention policy (preventKeyDeletion): list them with `ibmcloud kp registrations -k %s`, have an "+
+		"account owner remove the retention policy, then run the crypto-shred again to finish it",
+		op.subject(), f, op.keyID)
+	return contract.NewError(contract.ErrTypeKeyDeletionBlocked, msg, nil)
+}

@@ -1,0 +1,132 @@
+package contract
+
+import "time"
+
+// Control-plane activities of crypto-shredding (ControlTaskQueue).
+
+// Registered names of the crypto-shred control-plane activities.
+const (
+	ActivityCheckShredGuards         = "CheckShredGuards"
+	ActivityMarkInstanceShredding    = "MarkInstanceShredding"
+	ActivityMarkInstanceShredded     = "MarkInstanceShredded"
+	ActivityGetKeyState              = "GetKeyState"
+	ActivityWrapProbe                = "WrapProbe"
+	ActivityDeleteRootKey            = "DeleteRootKey"
+	ActivityProveKeyDestroyed        = "ProveKeyDestroyed"
+	ActivityMarkBackupsUnrecoverable = "MarkBackupsUnrecoverable"
+	ActivityWriteShredCertificate    = "WriteShredCertificate"
+)
+
+// CheckShredGuardsInput checks, before anything is destroyed, what else
+// depends on RootKeyID: other live (not failed, not shredded) instances
+// fail ErrTypeKeyInUse unless KeepRootKey; complete backups fail
+// ErrTypeBackupsRetained unless IncludeBackups or KeepRootKey (with the
+// key kept they stay restorable). It changes nothing.
+type CheckShredGuardsInput struct {
+	InstanceID     string
+	RootKeyID      string
+	KeepRootKey    bool
+	IncludeBackups bool
+}
+
+// CheckShredGuardsResult says what depends on the key. OtherInstances are
+// the other live instances, RetainedBackups the complete backups under
+// the key (both non-empty only when the input allowed them). ProofBackup
+// is a backup whose wrapped DEK can prove the key's destruction (zero
+// when there is none).
+type CheckShredGuardsResult struct {
+	OtherInstances  []string
+	RetainedBackups []string
+	ProofBackup     BackupRecord
+}
+
+// MarkInstanceShreddingInput marks the instance shredding: from here on it
+// is not usable, and a stopped crypto-shred is finished by running again.
+type MarkInstanceShreddingInput struct {
+	InstanceID  string
+	RequestedBy string
+}
+
+// MarkInstanceShreddedInput marks the instance shredded (terminal).
+type MarkInstanceShreddedInput struct {
+	InstanceID  string
+	RequestedBy string
+}
+
+// GetKeyStateInput reads a root key's state with the operator identity.
+type GetKeyStateInput struct {
+	RootKeyID string
+}
+
+// WrapProbeInput wraps a probe under RootKeyID with the operator identity,
+// before the key is deleted, so that an unwrap of it can prove the
+// deletion when no backup's wrapped DEK can. The probe is not a key: it
+// protects nothing and its plaintext is public. Idempotent per instance:
+// a probe wrapped before (kept in the audit trail) is returned.
+type WrapProbeInput struct {
+	InstanceID string
+	RootKeyID  string
+}
+
+// WrapProbeResult is the wrapped probe, the AAD bound to it and the key
+// version that wrapped it.
+type WrapProbeResult struct {
+	Ciphertext   []byte
+	AAD          []string
+	KeyVersionID string
+}
+
+// DeleteRootKeyInput deletes the root key with the operator identity,
+// forcing the deletion when registrations of finished instances remain.
+// A key already deleted is success. A dual-auth key that a second user has
+// not authorized fails with the retryable RetryTypeDualAuthPending; a
+// registration with a retention policy fails ErrTypeKeyDeletionBlocked.
+type DeleteRootKeyInput struct {
+	RootKeyID   string
+	InstanceID  string
+	RequestedBy string
+}
+
+// DeleteRootKeyResult says how the key was deleted.
+type DeleteRootKeyResult struct {
+	AlreadyDeleted bool
+	Forced         bool
+	DeletionDate   time.Time
+	DeletedBy      string
+}
+
+// ProveKeyDestroyedInput unwraps Ciphertext (made by RootKeyID before its
+// deletion) with the operator identity and expects Key Protect to refuse
+// because the key is destroyed. Anything else fails ErrTypeShredUnproven.
+type ProveKeyDestroyedInput struct {
+	RootKeyID  string
+	Subject    string
+	Ciphertext []byte
+	AAD        []string
+}
+
+// MarkBackupsUnrecoverableInput marks every kept backup under the deleted
+// RootKeyID unrecoverable. Idempotent.
+type MarkBackupsUnrecoverableInput struct {
+	RootKeyID   string
+	InstanceID  string
+	RequestedBy string
+}
+
+// MarkBackupsUnrecoverableResult lists the backups now unrecoverable.
+type MarkBackupsUnrecoverableResult struct {
+	BackupIDs []string
+}
+
+// WriteShredCertificateInput stores the certificate of an instance. The
+// first certificate stored wins.
+type WriteShredCertificateInput struct {
+	Certificate ShredCertificate
+}
+
+// WriteShredCertificateResult is the stored certificate; Existing is true
+// when an earlier run had stored it.
+type WriteShredCertificateResult struct {
+	Certificate ShredCertificate
+	Existing    bool
+}

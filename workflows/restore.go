@@ -1,0 +1,143 @@
+package workflows
+
+import (
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/byokflow/byokflow/contract"
+)
+
+// RestoreFromBackup restores a backup into a new instance. It first checks,
+// creating nothing, that the backup is complete, that its root key still
+// exists and is enabled, and that the service may use Key Protect. Then it
+// provisions the new instance under the root key the user named (a child
+// ProvisionEncryptedInstance, which completes only when every new node
+// reported active), and a node of the new instance unwraps the backup's
+// DEK, verifies, decrypts and loads the data. If the restore fails after
+// the provision, the new instance is undone (key slots dropped, database
+// dropped, registration removed, record failed) so no half-made instance
+// stays.
+//
+// Its errors carry the contract error types: InvalidInput, BackupNotFound,
+// BackupUnrecoverable (the backup's key is destroyed), KeySuspended (it is
+// disabled), ServiceNotAuthorized, the provision's errors, and the
+// restore's: BackupCorrupt, KeySlotInvalid, NodeDeadline, ...
+func RestoreFromBackup(ctx workflow.Context, in contract.RestoreInput) (res contract.RestoreResult, err error) {
+	in = in.WithDefaults()
+	if err = in.Validate(); err != nil {
+		return res, invalidInput(err)
+	}
+	track := newTracker(contract.OperationRestore, in.InstanceID)
+	if err = startTracking(ctx, track); err != nil {
+		return res, err
+	}
+	ctx = withControl(ctx)
+	src, err := checkRestorable(ctx, in, track)
+	if err != nil {
+		return res, err
+	}
+	prov, err := provisionNew(ctx, in, src.KPInstanceID, track)
+	if err != nil {
+		return res, err
+	}
+	var undo compensations
+	defer func() {
+		if err != nil {
+			track.step("compensate")
+			undo.run(ctx, err)
+		}
+	}()
+	loaded, err := restoreInto(ctx, in, src.Backup, prov, track, &undo)
+	if err != nil {
+		return res, err
+	}
+	track.step("done")
+	return contract.RestoreResult{InstanceID: in.InstanceID, BackupID: in.BackupID, Provision: prov,
+		Bytes: loaded.Bytes, Tables: loaded.Tables, Rows: loaded.Rows}, nil
+}
+
+// checkRestorable checks the backup, its root key and the service
+// authorization. Nothing is created unless CreateAuthorization asks to
+// create the missing policy.
+func checkRestorable(ctx workflow.Context, in contract.RestoreInput, track *tracker) (
+	contract.CheckBackupRestorableResult, error) {
+	var src contract.CheckBackupRestorableResult
+	if err := trackRootKey(ctx, track, in.RootKeyID); err != nil {
+		return src, err
+	}
+	track.step("check backup " + in.BackupID)
+	check := contract.CheckBackupRestorableInput{BackupID: in.BackupID}
+	if err := workflow.ExecuteActivity(ctx, contract.ActivityCheckBackupRestorable, check).Get(ctx, &src); err != nil {
+		return src, err
+	}
+	if in.KPInstanceID != "" {
+		src.KPInstanceID = in.KPInstanceID
+	}
+	track.step("check service authorization")
+	auth := contract.CheckServiceAuthorizationInput{KPInstanceID: src.KPInstanceID, Create: in.CreateAuthorization}
+	err := workflow.ExecuteActivity(ctx, contract.ActivityCheckServiceAuthorization, auth).Get(ctx, nil)
+	return src, err
+}
+
+// provisionNew provisions the new instance as a child workflow, which
+// undoes its own partial work when it fails.
+func provisionNew(ctx workflow.Context, in contract.RestoreInput, kpInstanceID string, track *tracker) (
+	contract.ProvisionResult, error) {
+	var prov contract.ProvisionResult
+	id := "provision-" + in.InstanceID
+	track.step("provision new instance (child workflow " + id + ")")
+	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        id,
+		TaskQueue:         workflow.GetInfo(ctx).TaskQueueName,
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
+	})
+	err := workflow.ExecuteChildWorkflow(child, contract.WorkflowProvisionEncryptedInstance,
+		in.Provision(kpInstanceID)).Get(ctx, &prov)
+	return prov, childError(err)
+}
+
+// restoreInto pushes the undoing of the new instance, then has its first
+// node load the backup.
+func restoreInto(ctx workflow.Context, in contract.RestoreInput, b contract.BackupRecord, prov contract.ProvisionResult,
+	track *tracker, undo *compensations) (contract.RestoreDatabaseResult, error) {
+	var out contract.RestoreDatabaseResult
+	undo.push(contract.ActivityMarkInstanceFailed, markFailed(in.InstanceID))
+	undo.pushActivity(contract.ActivityDeregisterInstance,
+		contract.DeregisterInstanceInput{RootKeyID: prov.RootKeyID, InstanceCRN: prov.InstanceCRN})
+	inst, err := loadInstance(ctx, in.InstanceID, track)
+	if err != nil {
+		return out, err
+	}
+	undoNewInstance(in, inst, undo)
+	if err := checkPlacement(in.InstanceID, inst.Nodes); err != nil {
+		return out, err
+	}
+	track.nodes(inst.Nodes)
+	for _, r := range prov.Nodes {
+		track.reported(r)
+	}
+	track.step("restore backup " + b.BackupID + " on node " + inst.Nodes[0].NodeID)
+	err = runData(ctx, restoreCall(in, b, inst), &out, track)
+	return out, err
+}
+
+// undoNewInstance pushes the removal of the new instance's database and
+// key slots.
+func undoNewInstance(in contract.RestoreInput, inst contract.LoadInstanceResult, undo *compensations) {
+	undo.pushActivity(contract.ActivityDropInstanceDatabase,
+		contract.DropInstanceDatabaseInput{InstanceID: in.InstanceID, DatabaseName: inst.DatabaseName})
+	undo.push(contract.ActivityDropKeySlot, func(ctx workflow.Context, _ error) error {
+		return dropKeySlots(ctx, in.InstanceID, inst.Nodes, in.NodeDeadline)
+	})
+}
+
+// restoreCall loads backup b into the new instance's database on its
+// first node.
+func restoreCall(in contract.RestoreInput, b contract.BackupRecord, inst contract.LoadInstanceResult) dataCall {
+	n := inst.Nodes[0]
+	return dataCall{instanceID: in.InstanceID, node: n, activity: contract.ActivityRestoreDatabase,
+		deadline: in.NodeDeadline, hint: restoreRetryHint, input: contract.RestoreDatabaseInput{
+			InstanceID: in.InstanceID, NodeID: n.NodeID, DatabaseName: inst.DatabaseName,
+			BackupID: b.BackupID, Location: b.Location, SHA256: b.SHA256, RootKeyID: b.RootKeyID,
+			KeyVersionID: b.KeyVersionID, WrappedDEK: b.WrappedDEK, AAD: b.AAD}}
+}
