@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/user"
 
 	"github.com/byokflow/byokflow/contract"
@@ -35,15 +36,11 @@ func runProvision(ctx context.Context, a *app, args []string) error {
 	if err := in.Validate(); err != nil {
 		return usagef("provision: %v", err)
 	}
-	c, err := dialTemporal()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	id := "provision-" + in.InstanceID
 	var res contract.ProvisionResult
-	opts := startOptions(id, in.InstanceID, in.RootKeyID, contract.OperationProvision)
-	if err := a.runWorkflow(ctx, c, opts, contract.WorkflowProvisionEncryptedInstance, in, &res); err != nil {
+	err := a.startAndWait(ctx, id, in.InstanceID, in.RootKeyID, contract.OperationProvision,
+		contract.WorkflowProvisionEncryptedInstance, in, &res)
+	if err != nil {
 		return fmt.Errorf("provision instance %s: %w", in.InstanceID, err)
 	}
 	out := provisionOutput{res.InstanceID, res.InstanceCRN, res.RootKeyID, res.KeyVersionID, id, rowsFromReports(res.Nodes)}
@@ -56,8 +53,12 @@ func runProvision(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-// requester names the operator for the audit trail.
+// requester names the operator for the audit trail and the two-person
+// rule: BYOK_OPERATOR, else the login name.
 func requester() string {
+	if name := os.Getenv("BYOK_OPERATOR"); name != "" {
+		return name
+	}
 	if u, err := user.Current(); err == nil {
 		return u.Username
 	}

@@ -31,15 +31,10 @@ func runRotate(ctx context.Context, a *app, args []string) error {
 	if err := contract.ValidateInstanceName(in.InstanceID); err != nil {
 		return usagef("rotate: %v", err)
 	}
-	c, err := dialTemporal()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	id := "rotate-" + in.InstanceID
 	var res contract.RotateResult
-	opts := startOptions(id, in.InstanceID, "", contract.OperationRotate)
-	if err := a.runWorkflow(ctx, c, opts, contract.WorkflowRotateRootKey, in, &res); err != nil {
+	err := a.startAndWait(ctx, id, in.InstanceID, "", contract.OperationRotate, contract.WorkflowRotateRootKey, in, &res)
+	if err != nil {
 		return fmt.Errorf("rotate root key of instance %s: %w", in.InstanceID, err)
 	}
 	out := rotateOutput{res.InstanceID, res.RootKeyID, res.FromVersionID, res.KeyVersionID, res.Rotated, id, rowsFromReports(res.Nodes)}

@@ -46,6 +46,17 @@ func searchAttributes(instanceID, rootKeyID, operation string) []temporal.Search
 	return updates
 }
 
+// startAndWait dials Temporal, starts workflow name under id and waits for
+// its result.
+func (a *app) startAndWait(ctx context.Context, id, instanceID, rootKeyID, operation, name string, in, out any) error {
+	c, err := dialTemporal()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return a.runWorkflow(ctx, c, startOptions(id, instanceID, rootKeyID, operation), name, in, out)
+}
+
 // runWorkflow starts a workflow and waits for its result. On a terminal it
 // redraws the per-node progress (the workflow's progress query) while waiting;
 // the wait itself is Temporal's long poll.
