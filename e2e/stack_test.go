@@ -238,12 +238,23 @@ func (s *Stack) Starter(args ...string) Result {
 	return r
 }
 
+// StarterEnv runs the starter with extra environment, e.g. BYOK_OPERATOR.
+func (s *Stack) StarterEnv(env []string, args ...string) Result {
+	s.t.Helper()
+	r := <-s.StarterAsyncEnv(env, args...)
+	require.NotEqual(s.t, -1, r.Code, "run starter: %s", r.Stderr)
+	return r
+}
+
 // StarterAsync runs the starter in the background; the result arrives on the channel.
-func (s *Stack) StarterAsync(args ...string) <-chan Result {
+func (s *Stack) StarterAsync(args ...string) <-chan Result { return s.StarterAsyncEnv(nil, args...) }
+
+// StarterAsyncEnv is StarterAsync with extra environment.
+func (s *Stack) StarterAsyncEnv(env []string, args ...string) <-chan Result {
 	ch := make(chan Result, 1)
 	go func() {
 		cmd := exec.Command(filepath.Join(shared.binDir, "starter"), args...)
-		cmd.Env = s.env
+		cmd.Env = append(append([]string(nil), s.env...), env...)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()

@@ -68,6 +68,7 @@ func newAgent(host, dataDir string, logger *slog.Logger) (*node.Agent, *catalog.
 	}
 	agent, err := node.New(node.Config{
 		Host: host, DataDir: dataDir, Wrapper: keyprotect.New(kpc), Catalog: cat, Logger: logger,
+		BackupDir: os.Getenv("BYOK_BACKUP_DIR"), DatabaseURL: url,
 	})
 	if err != nil {
 		cat.Close()

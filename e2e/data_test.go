@@ -1,0 +1,233 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// sampleData makes tables of several types, a few MB in all: text, numeric,
+// bytea, timestamps, NULLs, arrays, jsonb, a sequence, a composite primary
+// key, a secondary index and a foreign key.
+const sampleData = `
+create table items (id bigserial primary key, name text not null, price numeric(12,4),
+  blob bytea, created timestamptz, note text, tags text[], meta jsonb);
+insert into items (name, price, blob, created, note, tags, meta)
+  select 'item-' || g, g * 1.0001, decode(repeat(md5(g::text), 8), 'hex'),
+         timestamptz '2026-01-01 00:00:00+00' + g * interval '1 minute',
+         case when g % 5 = 0 then null else 'note ' || g end,
+         array['t' || (g % 3), 't' || (g % 7)], jsonb_build_object('g', g, 'odd', g % 2 = 1)
+  from generate_series(1, 30000) g;
+create table orders (customer int, seq int, item_id bigint references items (id),
+  at timestamp, amount double precision, primary key (customer, seq));
+create index orders_at on orders (at);
+insert into orders select g % 100, g, g, timestamp '2026-02-01' + g * interval '1 second', g / 3.0
+  from generate_series(1, 20000) g;`
+
+var sampleTables = []string{"items", "orders"}
+
+// checksums returns a content checksum per table of instance.
+func (s *Stack) checksums(t *testing.T, instance string) map[string]string {
+	out := map[string]string{}
+	for _, table := range sampleTables {
+		var rows []map[string]*string
+		s.mustJSON(&rows, "sql", "--instance", instance, "--json", "-c",
+			"select count(*) as n, md5(string_agg(t::text, ',' order by t::text)) as sum from "+table+" t")
+		require.Len(t, rows, 1)
+		out[table] = *rows[0]["n"] + "/" + *rows[0]["sum"]
+	}
+	return out
+}
+
+type backupDoc struct {
+	BackupID   string `json:"backupId"`
+	Bytes      int64  `json:"bytes"`
+	SHA256     string `json:"sha256"`
+	RootKeyID  string `json:"rootKeyId"`
+	KeyVersion string `json:"keyVersion"`
+	State      string `json:"state"`
+}
+
+// dataStack starts a stack with the worker and node agents a, b, c, and the
+// step-2 authorization in place.
+func dataStack(t *testing.T) *Stack {
+	s := NewStack(t)
+	s.StartWorker()
+	for _, h := range []string{"a", "b", "c"} {
+		s.StartNode(h)
+	}
+	s.Emu.AuthorizeService(t)
+	return s
+}
+
+// provisionWithData provisions an instance under key and loads the sample.
+func (s *Stack) provisionWithData(t *testing.T, prefix, key string) string {
+	name := UniqueName(prefix)
+	s.mustJSON(&statusDoc{}, "provision", "--instance", name, "--root-key", key, "--json")
+	r := s.Starter("sql", "--instance", name, "-c", sampleData)
+	require.Equal(t, 0, r.Code, r.Stderr)
+	return name
+}
+
+func TestBackupRotateRestoreShred_TheCustomersStory(t *testing.T) {
+	s := dataStack(t)
+	key1, key2 := s.CreateRootKey("story-root"), s.CreateRootKey("story-restore-root")
+	orig := s.provisionWithData(t, "story", key1)
+	want := s.checksums(t, orig)
+
+	var backup backupDoc
+	s.mustJSON(&backup, "backup", "--instance", orig, "--json")
+	require.Greater(t, backup.Bytes, int64(1<<20))
+	require.Len(t, backup.SHA256, 64)
+	requireNoPlaintext(t, s.backupFile(backup.BackupID), "item-29999")
+
+	var rot statusDoc
+	s.mustJSON(&rot, "rotate", "--instance", orig, "--json")
+	var lineage []backupDoc
+	s.mustJSON(&lineage, "backups", "--instance", orig, "--json")
+	require.Len(t, lineage, 1)
+	require.Equal(t, rot.KeyVersion, lineage[0].KeyVersion, "the backup's DEK was rewrapped to the new version")
+
+	restored := UniqueName("story-copy")
+	var res statusDoc
+	s.mustJSON(&res, "restore", "--backup", backup.BackupID, "--instance", restored, "--root-key", key2, "--json")
+	requireAllAt(t, res.Nodes, 3, key2)
+	require.Equal(t, want, s.checksums(t, restored), "restored content equals the original")
+	var next []map[string]*string
+	s.mustJSON(&next, "sql", "--instance", restored, "--json", "-c", "insert into items (name) values ('new') returning id")
+	require.Equal(t, "30001", *next[0]["id"], "the sequence continues")
+
+	t.Run("shred with backups destroys everything and proves it", func(t *testing.T) {
+		var cert map[string]any
+		s.mustJSON(&cert, "shred", "--instance", orig, "--include-backups", "--json")
+		for _, n := range s.Status(orig).Nodes {
+			require.Equal(t, "destroyed", n.State, "node %s", n.Node)
+		}
+		key, err := s.Emu.OperatorClient(t).GetKeyMetadata(context.Background(), key1)
+		require.NoError(t, err)
+		require.Equal(t, 5, key.State, "root key destroyed in Key Protect")
+		r := s.Starter("sql", "--instance", orig, "-c", "select 1")
+		require.Equal(t, 1, r.Code, "the instance database is gone")
+		r = s.Starter("shred-certificate", "--instance", orig)
+		require.Equal(t, 0, r.Code, r.Stderr)
+		require.Contains(t, r.Stdout, backup.BackupID)
+		require.Contains(t, r.Stdout, "KEY_DELETED_ERR")
+
+		again := UniqueName("story-again")
+		r = s.Starter("restore", "--backup", backup.BackupID, "--instance", again, "--root-key", key2)
+		require.Equal(t, 1, r.Code, r.Stderr)
+		require.Contains(t, r.Stderr, "[BackupUnrecoverable]")
+		s.requireNothingLeft(t, key2, again)
+		require.Equal(t, want["orders"], s.checksums(t, restored)["orders"], "the restored copy lives on under its own key")
+	})
+}
+
+func TestRestore_DisabledKeyIsRefusedUntilEnabled(t *testing.T) {
+	s := dataStack(t)
+	key1, key2 := s.CreateRootKey("disabled-src"), s.CreateRootKey("disabled-dst")
+	orig := s.provisionWithData(t, "paused", key1)
+	var backup backupDoc
+	s.mustJSON(&backup, "backup", "--instance", orig, "--json")
+	ops := s.Emu.OperatorClient(t)
+	require.NoError(t, ops.DisableKey(context.Background(), key1))
+
+	target := UniqueName("paused-copy")
+	r := s.Starter("restore", "--backup", backup.BackupID, "--instance", target, "--root-key", key2)
+	require.Equal(t, 1, r.Code, r.Stderr)
+	require.Contains(t, r.Stderr, "re-enable")
+	s.requireNothingLeft(t, key2, target)
+
+	require.NoError(t, ops.EnableKey(context.Background(), key1))
+	var res statusDoc
+	s.mustJSON(&res, "restore", "--backup", backup.BackupID, "--instance", target, "--root-key", key2, "--json")
+	require.Equal(t, s.checksums(t, orig), s.checksums(t, target))
+}
+
+func TestRestore_TamperedOrTruncatedBackupLoadsNothing(t *testing.T) {
+	s := dataStack(t)
+	key := s.CreateRootKey("tamper-root")
+	orig := s.provisionWithData(t, "tamper", key)
+	var backup backupDoc
+	s.mustJSON(&backup, "backup", "--instance", orig, "--json")
+	path := s.backupFile(backup.BackupID)
+	pristine, err := os.ReadFile(path)
+	require.NoError(t, err)
+
+	damage := map[string]func([]byte) []byte{
+		"one byte changed": func(b []byte) []byte { c := append([]byte(nil), b...); c[len(c)/2] ^= 0x01; return c },
+		"cut short":        func(b []byte) []byte { return b[:len(b)-1000] },
+	}
+	for name, fn := range damage {
+		t.Run(name, func(t *testing.T) {
+			require.NoError(t, os.WriteFile(path, fn(pristine), 0o600))
+			target := UniqueName("tampered")
+			r := s.Starter("restore", "--backup", backup.BackupID, "--instance", target, "--root-key", key)
+			require.Equal(t, 1, r.Code, r.Stderr)
+			require.Contains(t, r.Stderr, "[BackupCorrupt]")
+			r = s.Starter("sql", "--instance", target, "-c", "select count(*) from items")
+			require.NotEqual(t, 0, r.Code, "nothing may be loaded:\n%s", r.Stdout)
+		})
+	}
+}
+
+func TestShred_RefusedWhileAnotherInstanceUsesTheKey(t *testing.T) {
+	s := dataStack(t)
+	key := s.CreateRootKey("shared-root")
+	first, second := UniqueName("shared-a"), UniqueName("shared-b")
+	s.mustJSON(&statusDoc{}, "provision", "--instance", first, "--root-key", key, "--nodes", "2", "--json")
+	s.mustJSON(&statusDoc{}, "provision", "--instance", second, "--root-key", key, "--nodes", "2", "--json")
+
+	r := s.Starter("shred", "--instance", first)
+	require.Equal(t, 1, r.Code, r.Stderr)
+	require.Contains(t, r.Stderr, second)
+	require.Contains(t, r.Stderr, "--keep-root-key")
+	requireAllAt(t, s.Status(first).Nodes, 2, key)
+	k, err := s.Emu.OperatorClient(t).GetKeyMetadata(context.Background(), key)
+	require.NoError(t, err)
+	require.Equal(t, 1, k.State, "nothing destroyed")
+}
+
+func TestShred_TwoPersonRule(t *testing.T) {
+	s := dataStack(t)
+	key := s.CreateRootKey("approved-root")
+	name := UniqueName("approved")
+	s.mustJSON(&statusDoc{}, "provision", "--instance", name, "--root-key", key, "--nodes", "1", "--json")
+
+	done := s.StarterAsyncEnv([]string{"BYOK_OPERATOR=alice"}, "shred", "--instance", name, "--require-approval", "--json")
+	workflow := "shred-" + name
+	eventually(t, "the shred to wait for approval", func() bool {
+		return s.StarterEnv([]string{"BYOK_OPERATOR=alice"}, "approve", "--workflow", workflow).Code == 0
+	})
+	select {
+	case r := <-done:
+		t.Fatalf("the requester approved their own shred: %+v", r)
+	default:
+	}
+	requireAllAt(t, s.Status(name).Nodes, 1, key)
+	r := s.StarterEnv([]string{"BYOK_OPERATOR=bob"}, "approve", "--workflow", workflow)
+	require.Equal(t, 0, r.Code, r.Stderr)
+	res := <-done
+	require.Equal(t, 0, res.Code, res.Stderr)
+	var cert map[string]any
+	require.NoError(t, json.Unmarshal([]byte(res.Stdout), &cert))
+	require.Equal(t, "alice", cert["RequestedBy"])
+	require.Equal(t, "bob", cert["ApprovedBy"])
+}
+
+// backupFile is the path of a backup in the stack's backup store.
+func (s *Stack) backupFile(id string) string {
+	matches, _ := filepath.Glob(filepath.Join(s.dataDir, "backups", id+"*"))
+	require.Len(s.t, matches, 1, "backup file of %s", id)
+	return matches[0]
+}
+
+func requireNoPlaintext(t *testing.T, path, marker string) {
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.False(t, strings.Contains(string(b), marker), "backup file holds plaintext %q", marker)
+}
