@@ -43,10 +43,12 @@ show sql --instance "$orders" -c "create table sales (id bigserial primary key, 
   from generate_series(1, 20000) g"
 show sql --instance "$orders" -c "select count(*) as rows, sum(amount) from sales"
 original=$(checksum "$orders")
+show status --instance "$orders"
 
 step "Back up the instance (encrypted under a fresh backup key wrapped by the root key)"
 backup=$(show backup --instance "$orders" --json | json '["backupId"]')
 show backups --instance "$orders"
+show status --instance "$orders"
 
 step "Rotate the root key: every node and the backup rewrap to the new version"
 show rotate --instance "$orders"

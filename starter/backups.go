@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -71,6 +73,10 @@ func runShredCertificate(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return fmt.Errorf("show shred certificate of instance %s: %w", *instance, err)
 	}
-	_, err = fmt.Fprintf(a.stdout, "%s\n", cert.Certificate)
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, cert.Certificate, "", "  "); err != nil {
+		return fmt.Errorf("show shred certificate of instance %s: %w", *instance, err)
+	}
+	_, err = fmt.Fprintln(a.stdout, pretty.String())
 	return err
 }
