@@ -11,6 +11,7 @@ import (
 
 	"github.com/byokflow/byokflow/catalog"
 	"github.com/byokflow/byokflow/contract"
+	"github.com/byokflow/byokflow/internal/ibmenv"
 )
 
 // Config is what the activities need to know about their environment.
@@ -95,10 +96,10 @@ type Activities struct {
 // fields left empty get the defaults of LoadEnv (service name, region).
 func New(cfg Config, c Clients) *Activities {
 	if cfg.ServiceName == "" {
-		cfg.ServiceName = DefaultServiceName
+		cfg.ServiceName = ibmenv.DefaultServiceName
 	}
 	if cfg.Region == "" {
-		cfg.Region = DefaultRegion
+		cfg.Region = ibmenv.DefaultRegion
 	}
 	return &Activities{cfg: cfg, keys: c.Keys, registrar: c.Registrar, policies: c.Policies,
 		catalog: c.Catalog, admin: c.Admin}

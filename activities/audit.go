@@ -45,3 +45,11 @@ func (a *Activities) audit(ctx context.Context, e auditEntry) error {
 	_, err = a.catalog.AppendAudit(ctx, ev)
 	return err
 }
+
+// or returns v, or def when v is empty.
+func or(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}

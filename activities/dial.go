@@ -4,19 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
-	"github.com/IBM/go-sdk-core/v5/core"
-	kp "github.com/IBM/keyprotect-go-client"
-	"github.com/IBM/platform-services-go-sdk/iampolicymanagementv1"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/byokflow/byokflow/catalog"
+	"github.com/byokflow/byokflow/internal/ibmenv"
 )
-
-// clientTimeout bounds one HTTP call to Key Protect or IAM; it stays below
-// the workflows' 30 s start-to-close timeout of a control activity.
-const clientTimeout = 20 * time.Second
 
 // Dial builds the real clients from env, once, and returns the activities
 // over them: the operator's Key Protect client (token from
@@ -25,45 +18,46 @@ const clientTimeout = 20 * time.Second
 // the catalog and a pool for instance databases on env.DatabaseURL. Every
 // client caches its IAM token: call Dial once per worker and Close on
 // shutdown.
-func Dial(ctx context.Context, env Env) (*Activities, error) {
-	env = env.withDefaults()
+func Dial(ctx context.Context, env ibmenv.Env) (*Activities, error) {
 	clients, err := dialIBM(env)
 	if err != nil {
 		return nil, err
 	}
 	cat, err := catalog.Open(ctx, env.DatabaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("dial catalog at %s: %w", redactURL(env.DatabaseURL), err)
+		return nil, fmt.Errorf("dial catalog at %s: %w", ibmenv.RedactURL(env.DatabaseURL), err)
 	}
 	pool, err := pgxpool.New(ctx, env.DatabaseURL)
 	if err != nil {
 		cat.Close()
-		return nil, fmt.Errorf("dial database server at %s: %w", redactURL(env.DatabaseURL), err)
+		return nil, fmt.Errorf("dial database server at %s: %w", ibmenv.RedactURL(env.DatabaseURL), err)
 	}
 	clients.Catalog, clients.Admin = cat, NewPGAdmin(pool)
-	a := New(env.Config(), clients)
+	a := New(ConfigOf(env), clients)
 	a.closers = []func(){cat.Close, pool.Close}
 	return a, nil
 }
 
-// dialIBM builds the IBM clients of env (after withDefaults).
-func dialIBM(env Env) (Clients, error) {
-	keys, err := kp.New(kp.ClientConfig{BaseURL: env.KPURL, APIKey: env.OperatorAPIKey,
-		TokenURL: env.IAMURL + "/oidc/token", InstanceID: env.KPInstanceID,
-		Verbose: kp.VerboseNone, Timeout: clientTimeout.Seconds()}, kp.DefaultTransport())
+// dialIBM builds the IBM clients of env.
+func dialIBM(env ibmenv.Env) (Clients, error) {
+	keys, err := env.OperatorKP()
 	if err != nil {
-		return Clients{}, fmt.Errorf("dial Key Protect at %s: %w", env.KPURL, err)
+		return Clients{}, err
 	}
-	policies, err := iampolicymanagementv1.NewIamPolicyManagementV1(&iampolicymanagementv1.IamPolicyManagementV1Options{
-		URL: env.IAMURL, Authenticator: &core.IamAuthenticator{ApiKey: env.OperatorAPIKey, URL: env.IAMURL}})
+	policies, err := env.Policies()
 	if err != nil {
-		return Clients{}, fmt.Errorf("dial IAM policy management at %s: %w", env.IAMURL, err)
+		return Clients{}, err
 	}
-	policies.Service.SetHTTPClient(&http.Client{Timeout: clientTimeout})
-	serviceAuth := &core.IamAuthenticator{ApiKey: env.ServiceAPIKey, URL: env.IAMURL}
-	if err := serviceAuth.Validate(); err != nil {
-		return Clients{}, fmt.Errorf("dial IAM for the service identity at %s: %w", env.IAMURL, err)
+	serviceAuth, err := env.ServiceAuthenticator()
+	if err != nil {
+		return Clients{}, err
 	}
-	registrar := NewServiceRegistrar(env.KPURL, env.KPInstanceID, serviceAuth, &http.Client{Timeout: clientTimeout})
+	registrar := NewServiceRegistrar(env.KPURL, env.KPInstanceID, serviceAuth, &http.Client{Timeout: ibmenv.ClientTimeout})
 	return Clients{Keys: keys, Registrar: registrar, Policies: policies}, nil
+}
+
+// ConfigOf is the activities' configuration from the environment.
+func ConfigOf(e ibmenv.Env) Config {
+	return Config{AccountID: e.AccountID, KPInstanceID: e.KPInstanceID,
+		ServiceName: e.ServiceName, Region: e.Region}
 }

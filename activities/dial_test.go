@@ -10,6 +10,7 @@ import (
 	"github.com/byokflow/byokflow/catalog/catalogtest"
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/emulator/emulatortest"
+	"github.com/byokflow/byokflow/internal/ibmenv"
 	"github.com/byokflow/byokflow/internal/testenv"
 )
 
@@ -19,7 +20,7 @@ func TestDial_FromEnvironment(t *testing.T) {
 	dbURL := catalogURL(t)
 	emu := emulatortest.Start(t)
 	d := emu.Dev
-	env, err := LoadEnv(envOf(map[string]string{"IBMCLOUD_API_KEY": d.OperatorAPIKey,
+	env, err := ibmenv.LoadEnv(envOf(map[string]string{"IBMCLOUD_API_KEY": d.OperatorAPIKey,
 		"BYOK_SERVICE_API_KEY": d.ServiceAPIKey, "BYOK_KP_URL": emu.URL, "BYOK_KP_INSTANCE_ID": d.KPInstanceID,
 		"BYOK_IAM_URL": emu.URL, "BYOK_ACCOUNT_ID": d.AccountID, "BYOK_DATABASE_URL": dbURL}))
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/byokflow/byokflow/catalog"
 	"github.com/byokflow/byokflow/catalog/catalogtest"
 	"github.com/byokflow/byokflow/emulator/emulatortest"
+	"github.com/byokflow/byokflow/internal/ibmenv"
 	"github.com/byokflow/byokflow/internal/testenv"
 )
 
@@ -58,7 +59,7 @@ func (h *harness) build(extra Clients) {
 	clients, err := dialIBM(h.emuEnv())
 	require.NoError(h.t, err)
 	clients.Catalog, clients.Admin = extra.Catalog, extra.Admin
-	h.acts = New(h.emuEnv().Config(), clients)
+	h.acts = New(ConfigOf(h.emuEnv()), clients)
 	var suite testsuite.WorkflowTestSuite
 	// Expected activity failures would otherwise fill the test output.
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
@@ -67,11 +68,16 @@ func (h *harness) build(extra Clients) {
 }
 
 // emuEnv is the worker environment of the emulator's development account.
-func (h *harness) emuEnv() Env {
+func (h *harness) emuEnv() ibmenv.Env {
 	d := h.emu.Dev
-	return Env{OperatorAPIKey: d.OperatorAPIKey, ServiceAPIKey: d.ServiceAPIKey, ServiceName: d.ServiceName,
-		KPURL: h.emu.URL, KPInstanceID: d.KPInstanceID, IAMURL: h.emu.URL, AccountID: d.AccountID,
-		DatabaseURL: "postgres://unused"}.withDefaults()
+	return ibmenv.Read(envOf(map[string]string{"IBMCLOUD_API_KEY": d.OperatorAPIKey,
+		"BYOK_SERVICE_API_KEY": d.ServiceAPIKey, "BYOK_SERVICE_NAME": d.ServiceName, "BYOK_KP_URL": h.emu.URL,
+		"BYOK_KP_INSTANCE_ID": d.KPInstanceID, "BYOK_IAM_URL": h.emu.URL, "BYOK_ACCOUNT_ID": d.AccountID,
+		"BYOK_DATABASE_URL": "postgres://unused"}))
+}
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
 }
 
 // run executes the activity registered as name and decodes its result

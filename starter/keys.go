@@ -16,7 +16,7 @@ func runKeysCreate(ctx context.Context, a *app, args []string) error {
 	if err := parse(fs, args, map[string]*string{"name": name}); err != nil {
 		return err
 	}
-	client, err := ibmenv.FromEnv().OperatorKP()
+	client, err := ibmenv.Read(nil).OperatorKP()
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func runProvision(ctx context.Context, a *app, args []string) error {
 	if err := parse(fs, args, map[string]*string{"instance": &in.InstanceID, "root-key": &in.RootKeyID}); err != nil {
 		return err
 	}
-	in.KPInstanceID = ibmenv.FromEnv().KPInstanceID
+	in.KPInstanceID = ibmenv.Read(nil).KPInstanceID
 	if err := in.Validate(); err != nil {
 		return usagef("provision: %v", err)
 	}

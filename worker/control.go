@@ -9,6 +9,7 @@ import (
 
 	"github.com/byokflow/byokflow/activities"
 	"github.com/byokflow/byokflow/contract"
+	"github.com/byokflow/byokflow/internal/ibmenv"
 	"github.com/byokflow/byokflow/internal/temporalenv"
 	"github.com/byokflow/byokflow/workflows"
 )
@@ -16,7 +17,7 @@ import (
 // runControl serves every workflow and the control-plane activities until
 // ctx is done.
 func runControl(ctx context.Context, logger *slog.Logger) error {
-	env, err := activities.LoadEnv(nil)
+	env, err := ibmenv.LoadEnv(nil)
 	if err != nil {
 		return err
 	}

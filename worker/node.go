@@ -54,7 +54,7 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 // newAgent builds the agent over the service identity's Key Protect client
 // and the catalog.
 func newAgent(host, dataDir string, logger *slog.Logger) (*node.Agent, *catalog.Catalog, error) {
-	kpc, err := ibmenv.FromEnv().ServiceKP()
+	kpc, err := ibmenv.Read(nil).ServiceKP()
 	if err != nil {
 		return nil, nil, err
 	}

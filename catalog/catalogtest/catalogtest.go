@@ -11,7 +11,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"github.com/byokflow/byokflow/internal/testenv"
 	"os"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/byokflow/byokflow/catalog"
+	"github.com/byokflow/byokflow/internal/testenv"
 )
 
 // EnvVar names the PostgreSQL URL tests run against.

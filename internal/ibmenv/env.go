@@ -1,4 +1,10 @@
-package activities
+// Package ibmenv reads the settings of design.md section 7 from the
+// environment and builds the real IBM SDK clients from them, once per
+// process so their IAM tokens are cached. Pointing the variables at real IBM
+// Cloud endpoints needs no code change; the emulator is only a default.
+//
+// It imports the IBM SDKs and nothing of ours.
+package ibmenv
 
 import (
 	"fmt"
@@ -30,9 +36,9 @@ type Env struct {
 	Region         string // BYOK_REGION, default: from BYOK_KP_URL, else DefaultRegion
 }
 
-// LoadEnv reads the environment with getenv (os.Getenv when nil), applies
-// the defaults and fails naming every required variable that is unset.
-func LoadEnv(getenv func(string) string) (Env, error) {
+// Read reads the environment with getenv (os.Getenv when nil) and applies
+// the defaults; it checks nothing. Require or LoadEnv check.
+func Read(getenv func(string) string) Env {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -43,19 +49,38 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		AccountID: getenv("BYOK_ACCOUNT_ID"), DatabaseURL: getenv("BYOK_DATABASE_URL"),
 		Region: getenv("BYOK_REGION"),
 	}
+	return e.withDefaults()
+}
+
+// LoadEnv reads the environment like Read and fails naming every variable
+// the control plane needs that is unset.
+func LoadEnv(getenv func(string) string) (Env, error) {
+	e := Read(getenv)
+	if err := e.Require("IBMCLOUD_API_KEY", "BYOK_SERVICE_API_KEY", "BYOK_KP_INSTANCE_ID",
+		"BYOK_ACCOUNT_ID", "BYOK_DATABASE_URL"); err != nil {
+		return Env{}, err
+	}
+	return e, nil
+}
+
+// Require fails naming every listed variable that is unset.
+func (e Env) Require(names ...string) error {
+	values := map[string]string{
+		"IBMCLOUD_API_KEY": e.OperatorAPIKey, "BYOK_SERVICE_API_KEY": e.ServiceAPIKey,
+		"BYOK_KP_INSTANCE_ID": e.KPInstanceID, "BYOK_ACCOUNT_ID": e.AccountID,
+		"BYOK_DATABASE_URL": e.DatabaseURL,
+	}
 	var missing []string
-	for _, v := range [][2]string{{"IBMCLOUD_API_KEY", e.OperatorAPIKey},
-		{"BYOK_SERVICE_API_KEY", e.ServiceAPIKey}, {"BYOK_KP_INSTANCE_ID", e.KPInstanceID},
-		{"BYOK_ACCOUNT_ID", e.AccountID}, {"BYOK_DATABASE_URL", e.DatabaseURL}} {
-		if v[1] == "" {
-			missing = append(missing, v[0])
+	for _, n := range names {
+		if values[n] == "" {
+			missing = append(missing, n)
 		}
 	}
 	if len(missing) > 0 {
-		return Env{}, fmt.Errorf("load environment: %s unset: export them (`emulator --dev` prints values for the local emulator)",
-			strings.Join(missing, ", "))
+		return fmt.Errorf("load environment: %s unset: export them (`make stack` writes them to .run/env; "+
+			"`emulator --dev` prints values for the local emulator)", strings.Join(missing, ", "))
 	}
-	return e.withDefaults(), nil
+	return nil
 }
 
 func (e Env) withDefaults() Env {
@@ -66,16 +91,10 @@ func (e Env) withDefaults() Env {
 	return e
 }
 
-// Config is the activities' configuration from e.
-func (e Env) Config() Config {
-	return Config{AccountID: e.AccountID, KPInstanceID: e.KPInstanceID,
-		ServiceName: e.ServiceName, Region: e.Region}
-}
-
 // String renders e without its API keys or database password.
 func (e Env) String() string {
 	return fmt.Sprintf("{KPURL:%s KPInstanceID:%s IAMURL:%s AccountID:%s ServiceName:%s Region:%s DatabaseURL:%s}",
-		e.KPURL, e.KPInstanceID, e.IAMURL, e.AccountID, e.ServiceName, e.Region, redactURL(e.DatabaseURL))
+		e.KPURL, e.KPInstanceID, e.IAMURL, e.AccountID, e.ServiceName, e.Region, RedactURL(e.DatabaseURL))
 }
 
 // regionOf takes the region from a Key Protect endpoint such as
@@ -94,8 +113,8 @@ func regionOf(kpURL string) string {
 	return DefaultRegion
 }
 
-// redactURL hides the password of a postgres:// URL.
-func redactURL(s string) string {
+// RedactURL hides the password of a postgres:// URL.
+func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.User == nil {
 		if strings.Contains(s, "password") {

@@ -1,0 +1,74 @@
+package ibmenv
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/IBM/go-sdk-core/v5/core"
+	kp "github.com/IBM/keyprotect-go-client"
+	"github.com/IBM/platform-services-go-sdk/iampolicymanagementv1"
+)
+
+// ClientTimeout bounds one HTTP call to Key Protect or IAM; it stays below
+// the workflows' 30 s start-to-close timeout of a control activity.
+const ClientTimeout = 20 * time.Second
+
+// keepAlive is shared by every Key Protect client of the process: unlike
+// kp.DefaultTransport it keeps connections open, which more than doubles the
+// wrap and unwrap rate a node agent gets (emulator BenchmarkWrapUnwrap).
+var keepAlive = http.DefaultTransport.(*http.Transport).Clone()
+
+// OperatorKP returns a Key Protect client acting as the operator (the
+// customer) on KPInstanceID; it fetches its IAM token from IAMURL/oidc/token
+// and caches it.
+func (e Env) OperatorKP() (*kp.Client, error) {
+	if err := e.Require("IBMCLOUD_API_KEY", "BYOK_KP_INSTANCE_ID"); err != nil {
+		return nil, err
+	}
+	return e.kpClient(e.OperatorAPIKey)
+}
+
+// ServiceKP returns a Key Protect client acting as the DBaaS service
+// identity on KPInstanceID; Key Protect lets it wrap and unwrap only while
+// the step-2 authorization policy exists.
+func (e Env) ServiceKP() (*kp.Client, error) {
+	if err := e.Require("BYOK_SERVICE_API_KEY", "BYOK_KP_INSTANCE_ID"); err != nil {
+		return nil, err
+	}
+	return e.kpClient(e.ServiceAPIKey)
+}
+
+func (e Env) kpClient(apiKey string) (*kp.Client, error) {
+	c, err := kp.New(kp.ClientConfig{BaseURL: e.KPURL, APIKey: apiKey, TokenURL: e.IAMURL + "/oidc/token",
+		InstanceID: e.KPInstanceID, Verbose: kp.VerboseNone, Timeout: ClientTimeout.Seconds()}, keepAlive)
+	if err != nil {
+		return nil, fmt.Errorf("dial Key Protect at %s: %w", e.KPURL, err)
+	}
+	return c, nil
+}
+
+// Policies returns an IAM policy management client acting as the operator.
+func (e Env) Policies() (*iampolicymanagementv1.IamPolicyManagementV1, error) {
+	if err := e.Require("IBMCLOUD_API_KEY"); err != nil {
+		return nil, err
+	}
+	policies, err := iampolicymanagementv1.NewIamPolicyManagementV1(&iampolicymanagementv1.IamPolicyManagementV1Options{
+		URL: e.IAMURL, Authenticator: &core.IamAuthenticator{ApiKey: e.OperatorAPIKey, URL: e.IAMURL}})
+	if err != nil {
+		return nil, fmt.Errorf("dial IAM policy management at %s: %w", e.IAMURL, err)
+	}
+	policies.Service.SetHTTPClient(&http.Client{Timeout: ClientTimeout})
+	return policies, nil
+}
+
+// ServiceAuthenticator returns a caching IAM authenticator for the service
+// identity, for the Key Protect calls keyprotect-go-client lacks
+// (registrations).
+func (e Env) ServiceAuthenticator() (*core.IamAuthenticator, error) {
+	auth := &core.IamAuthenticator{ApiKey: e.ServiceAPIKey, URL: e.IAMURL}
+	if err := auth.Validate(); err != nil {
+		return nil, fmt.Errorf("dial IAM for the service identity at %s: %w", e.IAMURL, err)
+	}
+	return auth, nil
+}
