@@ -47,6 +47,19 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the agent's clock for reports and slots; nil means time.Now.
 	Now func() time.Time
+	// BackupDir is the backup store (BYOK_BACKUP_DIR), where BackupDatabase
+	// writes <backup id>.byok and RestoreDatabase reads it; created (0700)
+	// on first backup. Empty: the agent refuses backups and restores.
+	BackupDir string
+	// DatabaseURL is a postgres:// URL of the PostgreSQL server that holds
+	// the instance databases (BYOK_DATABASE_URL); backups and restores
+	// connect to it with the database replaced by the instance's. Empty:
+	// the agent refuses backups and restores.
+	DatabaseURL string
+	// PGDump is the pg_dump program that dumps an instance's schema; empty
+	// means the one next to `pg_config --bindir`, else the newest under
+	// /usr/lib/postgresql/*/bin, else pg_dump on PATH.
+	PGDump string
 }
 
 // Agent is a node agent: it holds the DEKs of the database nodes placed on
@@ -61,6 +74,8 @@ type Agent struct {
 	log     *slog.Logger
 	now     func() time.Time
 	keys    *keyring
+	data    dataConfig // backup store and database server of the data path
+	backups *idLocks   // serializes the attempts of one backup
 }
 
 // New checks cfg and opens the key-slot store of cfg.DataDir (creating the
@@ -70,6 +85,9 @@ func New(cfg Config) (*Agent, error) {
 	if err := ValidateHost(cfg.Host); err != nil {
 		return nil, err
 	}
+	if err := checkDatabaseURL(cfg.DatabaseURL); err != nil {
+		return nil, fmt.Errorf("start node agent on host %s: %w", cfg.Host, err)
+	}
 	if cfg.DataDir == "" || cfg.Wrapper == nil || cfg.Catalog == nil {
 		return nil, errors.New("start node agent: a data directory, a key wrapper and a catalog are required")
 	}
@@ -78,7 +96,8 @@ func New(cfg Config) (*Agent, error) {
 		return nil, fmt.Errorf("start node agent on host %s: %w", cfg.Host, err)
 	}
 	a := &Agent{host: cfg.Host, slots: slots, wrapper: cfg.Wrapper, catalog: cfg.Catalog,
-		log: cfg.Logger, now: cfg.Now, keys: newKeyring()}
+		log: cfg.Logger, now: cfg.Now, keys: newKeyring(), backups: newIDLocks(),
+		data: newDataConfig(cfg)}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -111,6 +130,10 @@ func (a *Agent) Register(w worker.ActivityRegistry) {
 	w.RegisterActivityWithOptions(a.RewrapKey, activity.RegisterOptions{Name: contract.ActivityRewrapKey})
 	w.RegisterActivityWithOptions(a.DropKeySlot, activity.RegisterOptions{Name: contract.ActivityDropKeySlot})
 	w.RegisterActivityWithOptions(a.ReportStatus, activity.RegisterOptions{Name: contract.ActivityReportStatus})
+	w.RegisterActivityWithOptions(a.BackupDatabase, activity.RegisterOptions{Name: contract.ActivityBackupDatabase})
+	w.RegisterActivityWithOptions(a.RestoreDatabase, activity.RegisterOptions{Name: contract.ActivityRestoreDatabase})
+	w.RegisterActivityWithOptions(a.RewrapBackupKey, activity.RegisterOptions{Name: contract.ActivityRewrapBackupKey})
+	w.RegisterActivityWithOptions(a.ShredKeySlot, activity.RegisterOptions{Name: contract.ActivityShredKeySlot})
 }
 
 // Close zeroizes every DEK in memory and the agent key. Call it after the

@@ -44,6 +44,9 @@ type harness struct {
 	agent    *Agent
 	env      *testsuite.TestActivityEnvironment
 	logs     *syncBuffer // every agent's log output
+	// backupDir and databaseURL configure the agent's data path; empty for
+	// the key-slot tests (see newDataHarness).
+	backupDir, databaseURL string
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -106,6 +109,7 @@ func (h *harness) newAgent() *Agent {
 	h.t.Helper()
 	a, err := New(Config{Host: testHost, DataDir: h.dataDir,
 		Wrapper: keyprotect.New(h.emu.ServiceClient(h.t)), Catalog: h.cat,
+		BackupDir: h.backupDir, DatabaseURL: h.databaseURL,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	require.NoError(h.t, err)
 	h.t.Cleanup(a.Close)

@@ -1,0 +1,253 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/byokflow/byokflow/catalog/catalogtest"
+	"github.com/byokflow/byokflow/contract"
+	"github.com/byokflow/byokflow/emulator/emulatortest"
+	"github.com/byokflow/byokflow/encryption/keyprotect"
+	"github.com/byokflow/byokflow/internal/testenv"
+)
+
+// Benchmarks of the data path against a bare COPY, on a table of at least
+// 256 MB (~270k rows of ~1 KB). Run them one iteration at a time:
+//
+//	BYOK_TEST_DATABASE=postgres://... go test ./node -run '^$' -bench 'Backup|Restore' -benchtime=1x
+//
+// MB/s is over the table's size (pg_table_size), the same for every side.
+// peak-MB is the largest Go runtime footprint (Sys - HeapReleased) seen
+// while the operation ran, sampled every 10 ms.
+
+const (
+	benchRows  = 270000
+	benchTable = `CREATE TABLE big (id bigint PRIMARY KEY, created timestamptz NOT NULL, payload text NOT NULL)`
+	benchFill  = `INSERT INTO big SELECT g, timestamptz '2025-01-01' + g * interval '1 second',
+  substr(repeat(md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text), 11), 1, 1000)
+FROM generate_series(1, $1::int) g`
+)
+
+// benchEnv is an agent with a backup store, Key Protect (the emulator) and
+// a source database holding table big.
+type benchEnv struct {
+	ctx   context.Context
+	url   string
+	agent *Agent
+	root  string
+	src   string
+	size  int64
+}
+
+func newBenchEnv(b *testing.B) *benchEnv {
+	b.Helper()
+	url := os.Getenv(catalogtest.EnvVar)
+	if url == "" {
+		b.Skip(testenv.SkipDatabase)
+	}
+	e := &benchEnv{ctx: context.Background(), url: url}
+	emu := emulatortest.Start(b, emulatortest.WithMemory())
+	emu.AuthorizeService(b)
+	key, err := emu.OperatorClient(b).CreateRootKey(e.ctx, "bench-root", nil)
+	require.NoError(b, err)
+	e.root = key.ID
+	e.agent, err = New(Config{Host: testHost, DataDir: b.TempDir(), Wrapper: keyprotect.New(emu.ServiceClient(b)),
+		Catalog: catalogtest.Open(b), BackupDir: b.TempDir(), DatabaseURL: url})
+	require.NoError(b, err)
+	b.Cleanup(e.agent.Close)
+	e.src = e.createDB(b)
+	conn := e.conn(b, e.src)
+	defer conn.Close(e.ctx)
+	_, err = conn.Exec(e.ctx, benchTable)
+	require.NoError(b, err)
+	_, err = conn.Exec(e.ctx, benchFill, benchRows)
+	require.NoError(b, err)
+	_, err = conn.Exec(e.ctx, "VACUUM ANALYZE big")
+	require.NoError(b, err)
+	require.NoError(b, conn.QueryRow(e.ctx, "SELECT pg_table_size('big')").Scan(&e.size))
+	require.GreaterOrEqual(b, e.size, int64(256<<20), "table big must hold at least 256 MB")
+	return e
+}
+
+// createDB creates a scratch database, dropped when b ends.
+func (e *benchEnv) createDB(b *testing.B) string {
+	buf := make([]byte, 6)
+	_, _ = rand.Read(buf)
+	name := "byok_bench_" + hex.EncodeToString(buf)
+	e.admin(b, "CREATE DATABASE "+name)
+	b.Cleanup(func() { e.admin(b, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	return name
+}
+
+func (e *benchEnv) admin(b *testing.B, sql string) {
+	conn, err := pgx.Connect(e.ctx, e.url)
+	require.NoError(b, err)
+	defer conn.Close(e.ctx)
+	_, err = conn.Exec(e.ctx, sql)
+	require.NoError(b, err)
+}
+
+func (e *benchEnv) conn(b *testing.B, database string) *pgx.Conn {
+	conn, err := e.agent.data.connect(e.ctx, database)
+	require.NoError(b, err)
+	return conn
+}
+
+func (e *benchEnv) backup(b *testing.B, id string) contract.BackupDatabaseResult {
+	res, err := e.agent.BackupDatabase(e.ctx, contract.BackupDatabaseInput{InstanceID: testInstance,
+		NodeID: "orders-db-1", BackupID: id, DatabaseName: e.src, RootKeyID: e.root, AAD: contract.BackupAAD(id)})
+	require.NoError(b, err)
+	return res
+}
+
+func BenchmarkBackup(b *testing.B) {
+	e := newBenchEnv(b)
+	b.Run("plain-copy", func(b *testing.B) {
+		conn := e.conn(b, e.src)
+		defer conn.Close(e.ctx)
+		measure(b, e.size, func() {
+			_, err := conn.PgConn().CopyTo(e.ctx, io.Discard, "COPY big TO STDOUT")
+			require.NoError(b, err)
+		})
+	})
+	// plain-copy-file is plain-copy into a file that is fsynced, as a
+	// backup must be: the same disk work as byokflow, without encryption.
+	b.Run("plain-copy-file", func(b *testing.B) {
+		conn := e.conn(b, e.src)
+		defer conn.Close(e.ctx)
+		path := filepath.Join(b.TempDir(), "big.copy")
+		measure(b, e.size, func() {
+			f, err := os.Create(path)
+			require.NoError(b, err)
+			w := bufio.NewWriterSize(f, 1<<20)
+			_, err = conn.PgConn().CopyTo(e.ctx, w, "COPY big TO STDOUT")
+			require.NoError(b, err)
+			require.NoError(b, w.Flush())
+			require.NoError(b, f.Sync())
+			require.NoError(b, f.Close())
+		})
+	})
+	b.Run("byokflow", func(b *testing.B) {
+		measure(b, e.size, func() { e.backup(b, "bench-backup") })
+	})
+}
+
+func BenchmarkRestore(b *testing.B) {
+	e := newBenchEnv(b)
+	bk := e.backup(b, "bench-restore")
+	export := e.export(b)
+	b.Run("plain-copy", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			conn := e.conn(b, e.createDB(b))
+			_, err := conn.Exec(e.ctx, benchTable)
+			require.NoError(b, err)
+			f, err := os.Open(export)
+			require.NoError(b, err)
+			b.StartTimer()
+			measureOnce(b, e.size, func() {
+				_, err = conn.PgConn().CopyFrom(e.ctx, f, "COPY big FROM STDIN")
+				require.NoError(b, err)
+			})
+			b.StopTimer()
+			f.Close()
+			conn.Close(e.ctx)
+			b.StartTimer()
+		}
+	})
+	b.Run("byokflow", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			in := contract.RestoreDatabaseInput{InstanceID: "copy", NodeID: "copy-1", DatabaseName: e.createDB(b),
+				BackupID: bk.BackupID, Location: bk.Location, SHA256: bk.SHA256, RootKeyID: bk.RootKeyID,
+				KeyVersionID: bk.KeyVersionID, WrappedDEK: bk.WrappedDEK, AAD: contract.BackupAAD(bk.BackupID)}
+			b.StartTimer()
+			measureOnce(b, e.size, func() {
+				res, err := e.agent.RestoreDatabase(e.ctx, in)
+				require.NoError(b, err)
+				require.Equal(b, int64(benchRows), res.Rows)
+			})
+		}
+	})
+}
+
+// export writes table big, as a bare COPY TO STDOUT gives it, to a file.
+func (e *benchEnv) export(b *testing.B) string {
+	path := filepath.Join(b.TempDir(), "big.copy")
+	f, err := os.Create(path)
+	require.NoError(b, err)
+	defer f.Close()
+	conn := e.conn(b, e.src)
+	defer conn.Close(e.ctx)
+	_, err = conn.PgConn().CopyTo(e.ctx, f, "COPY big TO STDOUT")
+	require.NoError(b, err)
+	return path
+}
+
+// measure runs op b.N times, reporting throughput over size bytes and the
+// peak memory.
+func measure(b *testing.B, size int64, op func()) {
+	for b.Loop() {
+		measureOnce(b, size, op)
+	}
+}
+
+// measureOnce runs op once under the memory sampler and reports
+// throughput over size bytes (set per iteration) and peak-MB.
+func measureOnce(b *testing.B, size int64, op func()) {
+	b.SetBytes(size)
+	debug.FreeOSMemory()
+	stop := samplePeak()
+	op()
+	peak := stop()
+	b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
+}
+
+// samplePeak samples the Go runtime's footprint (Sys - HeapReleased) every
+// 10 ms until the returned function is called, which returns the maximum.
+func samplePeak() (stop func() uint64) {
+	var (
+		mu   sync.Mutex
+		peak uint64
+		done = make(chan struct{})
+		wg   sync.WaitGroup
+	)
+	sample := func() {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		mu.Lock()
+		peak = max(peak, m.Sys-m.HeapReleased)
+		mu.Unlock()
+	}
+	wg.Go(func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				sample()
+			}
+		}
+	})
+	return func() uint64 {
+		close(done)
+		wg.Wait()
+		sample()
+		return peak
+	}
+}
