@@ -18,14 +18,10 @@ import (
 // KeyDestroyed, ...) and NodeDeadline naming the primary node and its host.
 func BackupInstance(ctx workflow.Context, in contract.BackupInput) (res contract.BackupResult, err error) {
 	in = in.WithDefaults()
-	if err = in.Validate(); err != nil {
-		return res, invalidInput(err)
-	}
-	track := newTracker(contract.OperationBackup, in.InstanceID)
-	if err = startTracking(ctx, track); err != nil {
+	ctx, track, err := begin(ctx, contract.OperationBackup, in.InstanceID, in.Validate())
+	if err != nil {
 		return res, err
 	}
-	ctx = withControl(ctx)
 	inst, err := loadActive(ctx, in.InstanceID, "back up instance", track)
 	if err != nil {
 		return res, err

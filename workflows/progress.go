@@ -71,6 +71,21 @@ func (t *tracker) snapshot() contract.Progress {
 	return p
 }
 
+// begin is how every workflow starts: a non-retryable InvalidInput error
+// for a bad input, else the progress query and search attributes of
+// operation on instanceID; it returns the context of control-plane
+// activities and the tracker.
+func begin(ctx workflow.Context, operation, instanceID string, invalid error) (workflow.Context, *tracker, error) {
+	if invalid != nil {
+		return ctx, nil, invalidInput(invalid)
+	}
+	track := newTracker(operation, instanceID)
+	if err := startTracking(ctx, track); err != nil {
+		return ctx, nil, err
+	}
+	return withControl(ctx), track, nil
+}
+
 // startTracking registers the progress query and upserts the search
 // attributes the Web UI filters on.
 func startTracking(ctx workflow.Context, t *tracker) error {

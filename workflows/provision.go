@@ -18,14 +18,10 @@ import (
 // NodeKeyMismatch when a node reported another state or key version.
 func ProvisionEncryptedInstance(ctx workflow.Context, in contract.ProvisionInput) (res contract.ProvisionResult, err error) {
 	in = in.WithDefaults()
-	if err = in.Validate(); err != nil {
-		return res, invalidInput(err)
-	}
-	track := newTracker(contract.OperationProvision, in.InstanceID)
-	if err = startTracking(ctx, track); err != nil {
+	ctx, track, err := begin(ctx, contract.OperationProvision, in.InstanceID, in.Validate())
+	if err != nil {
 		return res, err
 	}
-	ctx = withControl(ctx)
 	key, err := checkKeyAccess(ctx, in, track)
 	if err != nil {
 		return res, err

@@ -24,14 +24,10 @@ import (
 // restore's: BackupCorrupt, KeySlotInvalid, NodeDeadline, ...
 func RestoreFromBackup(ctx workflow.Context, in contract.RestoreInput) (res contract.RestoreResult, err error) {
 	in = in.WithDefaults()
-	if err = in.Validate(); err != nil {
-		return res, invalidInput(err)
-	}
-	track := newTracker(contract.OperationRestore, in.InstanceID)
-	if err = startTracking(ctx, track); err != nil {
+	ctx, track, err := begin(ctx, contract.OperationRestore, in.InstanceID, in.Validate())
+	if err != nil {
 		return res, err
 	}
-	ctx = withControl(ctx)
 	src, err := checkRestorable(ctx, in, track)
 	if err != nil {
 		return res, err

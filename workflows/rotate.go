@@ -22,14 +22,10 @@ import (
 // a node reports, NodeDeadline and NodeKeyMismatch.
 func RotateRootKey(ctx workflow.Context, in contract.RotateInput) (res contract.RotateResult, err error) {
 	in = in.WithDefaults()
-	if err = in.Validate(); err != nil {
-		return res, invalidInput(err)
-	}
-	track := newTracker(contract.OperationRotate, in.InstanceID)
-	if err = startTracking(ctx, track); err != nil {
+	ctx, track, err := begin(ctx, contract.OperationRotate, in.InstanceID, in.Validate())
+	if err != nil {
 		return res, err
 	}
-	ctx = withControl(ctx)
 	inst, err := loadActive(ctx, in.InstanceID, "rotate root key of instance", track)
 	if err != nil {
 		return res, err

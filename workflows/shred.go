@@ -30,14 +30,10 @@ import (
 // KeyDeletionBlocked and ShredUnproven.
 func CryptoShred(ctx workflow.Context, in contract.ShredInput) (res contract.ShredResult, err error) {
 	in = in.WithDefaults()
-	if err = in.Validate(); err != nil {
-		return res, invalidInput(err)
-	}
-	track := newTracker(contract.OperationShred, in.InstanceID)
-	if err = startTracking(ctx, track); err != nil {
+	ctx, track, err := begin(ctx, contract.OperationShred, in.InstanceID, in.Validate())
+	if err != nil {
 		return res, err
 	}
-	ctx = withControl(ctx)
 	facts := shredFacts{in: in, started: workflow.Now(ctx)}
 	if err = checkShredGuards(ctx, &facts, track); err != nil {
 		return res, err
