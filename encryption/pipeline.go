@@ -14,6 +14,12 @@ const maxChunks = 1 << 32
 // (512 KiB) keeps the per-batch hand-off well under a tenth of the work.
 const jobsPerWorker = 8
 
+// spinRounds bounds how long (about 10 to 30 µs) a helper polls for the
+// next batch, and the caller for the helpers' end, before blocking. Batches
+// follow each other closely when streaming from memory; polling then spares
+// the wake-ups, which cost far more on small virtual machines.
+const spinRounds = 100
+
 // job is one chunk to seal or open. Its buffer is allocated once and reused,
 // so that steady-state streaming allocates nothing per chunk.
 type job struct {
@@ -65,12 +71,6 @@ type batch struct {
 	helping atomic.Int64 // helpers not done yet, polled before wg.Wait blocks
 }
 
-// spinRounds bounds how long (about 10 to 30 µs) a helper polls for the
-// next batch, and the caller for the helpers' end, before blocking. Batches
-// follow each other closely when streaming from memory; polling then spares
-// the wake-ups, which cost far more on small virtual machines.
-const spinRounds = 100
-
 func (b *batch) runAll(aead cipher.AEAD, open bool, prefix *[noncePrefixSize]byte) {
 	for {
 		i := int(b.next.Add(1)) - 1
@@ -91,9 +91,10 @@ type stopper struct {
 func (s *stopper) do() { s.once.Do(func() { close(s.ch) }) }
 
 func newPipeline(key []byte, prefix [noncePrefixSize]byte, open bool, workers int) (*pipeline, error) {
-	nJobs := max(1, jobsPerWorker*workers)
-	if workers <= 1 {
-		nJobs, workers = 1, 1
+	workers = max(workers, 1)
+	nJobs := jobsPerWorker * workers
+	if workers == 1 {
+		nJobs = 1
 	}
 	p := &pipeline{open: open, prefix: prefix, helpers: workers - 1,
 		free: make([]*job, 0, nJobs), queue: make([]*job, nJobs)}

@@ -81,9 +81,10 @@ func (r *Reader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Close stops the workers of a parallel Reader early and makes later reads
-// fail; it does not close the source. Reading to the end or to an error
-// stops them too, and so does dropping the Reader (at garbage collection).
+// Close stops the helper goroutines of a parallel Reader early and makes
+// later reads fail; it does not close the source. Reading to the end or to
+// an error stops them too, and so does dropping the Reader (at garbage
+// collection).
 func (r *Reader) Close() error {
 	if r.err == nil {
 		r.err = errReadAfterClose

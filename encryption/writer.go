@@ -75,8 +75,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Close encrypts and writes the last chunk and stops the workers. It does
-// not close the destination. Closing again returns nil, or the sticky error.
+// Close encrypts and writes the last chunk and stops the helper goroutines.
+// It does not close the destination. Closing again returns nil, or the
+// sticky error.
 func (w *Writer) Close() error {
 	if w.err != nil || w.closed {
 		return w.err

@@ -19,11 +19,7 @@ import (
 // is removed all the same.
 func (a *Agent) DropKeySlot(ctx context.Context, in contract.DropKeySlotInput) error {
 	const op = "drop key slot"
-	if err := checkIDs(in.InstanceID, in.NodeID); err != nil {
-		return invalidInput(op, err)
-	}
-	n := nodeRef{InstanceID: in.InstanceID, NodeID: in.NodeID}
-	unlock, err := a.keys.lock(ctx, n)
+	n, unlock, err := a.claim(ctx, op, in.InstanceID, in.NodeID, checkIDs(in.InstanceID, in.NodeID))
 	if err != nil {
 		return err
 	}

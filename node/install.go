@@ -20,11 +20,7 @@ import (
 // attempt that fails or is canceled after writing its slot removes it.
 func (a *Agent) InstallKey(ctx context.Context, in contract.InstallKeyInput) (contract.NodeReport, error) {
 	const op = "install key"
-	if err := checkKeyInput(in.InstanceID, in.NodeID, in.RootKeyID, in.AAD); err != nil {
-		return contract.NodeReport{}, invalidInput(op, err)
-	}
-	n := nodeRef{InstanceID: in.InstanceID, NodeID: in.NodeID}
-	unlock, err := a.keys.lock(ctx, n)
+	n, unlock, err := a.claim(ctx, op, in.InstanceID, in.NodeID, checkKeyInput(in.InstanceID, in.NodeID, in.RootKeyID, in.AAD))
 	if err != nil {
 		return contract.NodeReport{}, err
 	}

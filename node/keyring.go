@@ -131,3 +131,15 @@ func (r *keyring) destroyAll() {
 		delete(r.live, n)
 	}
 }
+
+// claim checks a node activity's input (invalid is the check's error) and
+// takes the node's lock, so that work on one node is serialized; the caller
+// must call unlock.
+func (a *Agent) claim(ctx context.Context, op, instanceID, nodeID string, invalid error) (nodeRef, func(), error) {
+	if invalid != nil {
+		return nodeRef{}, nil, invalidInput(op, invalid)
+	}
+	n := nodeRef{InstanceID: instanceID, NodeID: nodeID}
+	unlock, err := a.keys.lock(ctx, n)
+	return n, unlock, err
+}

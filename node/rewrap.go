@@ -23,11 +23,7 @@ import (
 // another root key fails KeySlotConflict.
 func (a *Agent) RewrapKey(ctx context.Context, in contract.RewrapKeyInput) (contract.NodeReport, error) {
 	const op = "rewrap key"
-	if err := checkKeyInput(in.InstanceID, in.NodeID, in.RootKeyID, in.AAD); err != nil {
-		return contract.NodeReport{}, invalidInput(op, err)
-	}
-	n := nodeRef{InstanceID: in.InstanceID, NodeID: in.NodeID}
-	unlock, err := a.keys.lock(ctx, n)
+	n, unlock, err := a.claim(ctx, op, in.InstanceID, in.NodeID, checkKeyInput(in.InstanceID, in.NodeID, in.RootKeyID, in.AAD))
 	if err != nil {
 		return contract.NodeReport{}, err
 	}

@@ -23,11 +23,7 @@ const shredDetail = "crypto-shred: DEK zeroized in memory, key slot overwritten 
 // the key of the slot this agent shredded when it remembers one.
 func (a *Agent) ShredKeySlot(ctx context.Context, in contract.ShredKeySlotInput) (contract.NodeReport, error) {
 	const op = "shred key slot"
-	if err := checkIDs(in.InstanceID, in.NodeID); err != nil {
-		return contract.NodeReport{}, invalidInput(op, err)
-	}
-	n := nodeRef{InstanceID: in.InstanceID, NodeID: in.NodeID}
-	unlock, err := a.keys.lock(ctx, n)
+	n, unlock, err := a.claim(ctx, op, in.InstanceID, in.NodeID, checkIDs(in.InstanceID, in.NodeID))
 	if err != nil {
 		return contract.NodeReport{}, err
 	}
