@@ -18,7 +18,7 @@ type options struct {
 // n-1 helpers; n <= 0 means runtime.GOMAXPROCS(0), and n == 1 (the
 // default) works sequentially in the caller's goroutine; n is capped at
 // MaxParallelism. The bytes written and read are the same for every n.
-// Parallel mode works batches of 8 chunks per goroutine (512 KiB of buffers
+// Parallel mode works batches of 32 chunks per goroutine (2 MiB of buffers
 // each), and pays off for streams of a few batches or more.
 func WithParallelism(n int) Option {
 	return func(o *options) {

@@ -10,9 +10,12 @@ import (
 // maxChunks is how many chunks a stream may have: the counter is 32 bits.
 const maxChunks = 1 << 32
 
-// jobsPerWorker is how many chunks a parallel batch gives each worker: 8
-// (512 KiB) keeps the per-batch hand-off well under a tenth of the work.
-const jobsPerWorker = 8
+// jobsPerWorker is how many chunks a parallel batch gives each worker: 32
+// (2 MiB) keeps the per-batch fork-join well under a fiftieth of the work;
+// with 8, the hand-offs held two workers to about 1.4x one on this 2-core
+// machine (bench: BenchmarkEncrypt/byokflow-parallel). A parallel stream
+// holds 32 chunk buffers per worker (2 MiB each).
+const jobsPerWorker = 32
 
 // spinRounds bounds how long (about 10 to 30 µs) a helper polls for the
 // next batch, and the caller for the helpers' end, before blocking. Batches

@@ -60,7 +60,7 @@ func (w *Writer) emit(b []byte) error {
 
 // Write encrypts p. A chunk is written to the destination once the next
 // byte shows it is not the last, so a Writer holds back at most one chunk
-// (in parallel mode, a batch of 8 per worker). Write does not retain p.
+// (in parallel mode, a batch of 32 per worker). Write does not retain p.
 func (w *Writer) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
