@@ -70,9 +70,6 @@ func startShared(cli string) error {
 				"--search-attribute", "ByokInstanceID=Keyword",
 				"--search-attribute", "ByokRootKeyID=Keyword",
 				"--search-attribute", "ByokOperation=Keyword",
-				// As scripts/stack.sh: one partition per task queue.
-				"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
-				"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
 			},
 		})
 		if shared.err == nil {

@@ -55,15 +55,10 @@ up_temporal() {
   alive "$PIDS/temporal.pid" && return 0
   need_free_port "$BYOK_TEMPORAL_PORT" "the Temporal dev server" BYOK_TEMPORAL_PORT
   need_free_port "$BYOK_UI_PORT" "the Temporal Web UI" BYOK_UI_PORT
-  # One partition per task queue: with the dev server's default of four, a
-  # task often lands on a partition without a poller and waits to be
-  # forwarded, about 50 ms per activity (BenchmarkWorkflowLatency).
   "$BIN/temporal" server start-dev --ip 127.0.0.1 --port "$BYOK_TEMPORAL_PORT" \
     --ui-port "$BYOK_UI_PORT" --db-filename "$RUN/temporal.db" --log-level warn \
     --search-attribute ByokInstanceID=Keyword --search-attribute ByokRootKeyID=Keyword \
-    --search-attribute ByokOperation=Keyword \
-    --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
-    --dynamic-config-value matching.numTaskqueueWritePartitions=1 >"$LOGS/temporal.log" 2>&1 &
+    --search-attribute ByokOperation=Keyword >"$LOGS/temporal.log" 2>&1 &
   echo $! >"$PIDS/temporal.pid"
   wait_port "$BYOK_TEMPORAL_PORT" "the Temporal dev server" "$LOGS/temporal.log"
 }
