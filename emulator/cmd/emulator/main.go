@@ -20,13 +20,18 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	// Signals are caught from the start: a supervisor may stop the emulator
+	// as soon as it has read the --dev export lines, before it serves.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "emulator:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+func run(ctx context.Context, args []string) error {
 	opts, err := parseFlags(args)
 	if err != nil {
 		return err
@@ -53,7 +58,7 @@ func run(args []string) error {
 		}
 	}
 	log.Info("emulator serving", "url", base, "data_dir", opts.cfg.DataDir, "dev", opts.dev)
-	return serve(srv, ln, log)
+	return serve(ctx, srv, ln, log)
 }
 
 // printDev sets up the development account and prints its export lines
@@ -69,10 +74,8 @@ func printDev(srv *emulator.Server, base string) error {
 	return nil
 }
 
-// serve runs until SIGINT or SIGTERM, then shuts down gracefully.
-func serve(srv *emulator.Server, ln net.Listener, log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+// serve runs until ctx is done (SIGINT or SIGTERM), then shuts down gracefully.
+func serve(ctx context.Context, srv *emulator.Server, ln net.Listener, log *slog.Logger) error {
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
