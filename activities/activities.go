@@ -18,8 +18,8 @@ import (
 type Config struct {
 	// AccountID is the IBM Cloud account that owns the Key Protect instance.
 	AccountID string
-	// KPInstanceID is the Key Protect instance this worker serves: keys
-	// are looked up, rotated and registered there.
+	// KPInstanceID is the default Key Protect instance: keys of inputs
+	// that name no instance are looked up, rotated and registered there.
 	KPInstanceID string
 	// ServiceName is the DBaaS service name, the source of the IAM
 	// authorization policy and the service segment of instance CRNs.
@@ -73,23 +73,28 @@ var (
 // Clients are the activities' collaborators. Each is built once per
 // worker: the IBM clients cache their IAM tokens.
 type Clients struct {
+	// Keys and Registrar are the clients of the default Key Protect
+	// instance (Config.KPInstanceID).
 	Keys      KeyAdmin
 	Registrar Registrar
-	Policies  PolicyAPI
-	Catalog   *catalog.Catalog
-	Admin     DBAdmin
+	// KeysFor and RegistrarFor build the clients of another Key Protect
+	// instance, once per instance; nil serves only the default instance.
+	KeysFor      func(kpInstanceID string) (KeyAdmin, error)
+	RegistrarFor func(kpInstanceID string) (Registrar, error)
+	Policies     PolicyAPI
+	Catalog      *catalog.Catalog
+	Admin        DBAdmin
 }
 
 // Activities implements every control-plane activity of contract/control.go.
 // It is safe for concurrent use.
 type Activities struct {
-	cfg       Config
-	keys      KeyAdmin
-	registrar Registrar
-	policies  PolicyAPI
-	catalog   *catalog.Catalog
-	admin     DBAdmin
-	closers   []func()
+	cfg      Config
+	kp       *kpClients
+	policies PolicyAPI
+	catalog  *catalog.Catalog
+	admin    DBAdmin
+	closers  []func()
 }
 
 // New returns the activities over clients built by the caller. Config
@@ -101,7 +106,7 @@ func New(cfg Config, c Clients) *Activities {
 	if cfg.Region == "" {
 		cfg.Region = ibmenv.DefaultRegion
 	}
-	return &Activities{cfg: cfg, keys: c.Keys, registrar: c.Registrar, policies: c.Policies,
+	return &Activities{cfg: cfg, kp: newKPClients(cfg.KPInstanceID, c), policies: c.Policies,
 		catalog: c.Catalog, admin: c.Admin}
 }
 

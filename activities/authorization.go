@@ -80,15 +80,3 @@ func (a *Activities) createPolicy(ctx context.Context, t authzTarget) (contract.
 	}
 	return contract.CheckServiceAuthorizationResult{PolicyID: id}, nil
 }
-
-// kpInstance checks that an input's Key Protect instance (empty: the
-// configured one) is the instance this worker serves.
-func (a *Activities) kpInstance(id, verb string) (string, error) {
-	if id == "" || id == a.cfg.KPInstanceID {
-		return a.cfg.KPInstanceID, nil
-	}
-	msg := fmt.Sprintf("%s: Key Protect instance %s is not the instance this worker serves (%s, from BYOK_KP_INSTANCE_ID): "+
-		"choose a root key of instance %s, or run a worker with BYOK_KP_INSTANCE_ID=%s",
-		verb, id, a.cfg.KPInstanceID, a.cfg.KPInstanceID, id)
-	return "", contract.NewError(contract.ErrTypeInvalidInput, msg, nil)
-}

@@ -59,8 +59,11 @@ func TestCheckServiceAuthorization_FindsPolicyMadeByHand(t *testing.T) {
 	require.Equal(t, contract.CheckServiceAuthorizationResult{PolicyID: id}, res)
 }
 
+// A worker without clients for other Key Protect instances (no KeysFor or
+// RegistrarFor) serves only its own.
 func TestCheckServiceAuthorization_OtherKPInstanceIsInvalidInput(t *testing.T) {
 	h := newHarness(t)
+	h.acts.kp.keysFor, h.acts.kp.registrarFor = nil, nil
 	other := "11111111-2222-4333-8444-555555555555"
 
 	err := h.run(contract.ActivityCheckServiceAuthorization,

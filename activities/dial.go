@@ -15,9 +15,10 @@ import (
 // over them: the operator's Key Protect client (token from
 // env.IAMURL+"/oidc/token"), the operator's IAM policy client and the
 // service's registrar (both go-sdk-core IamAuthenticators on env.IAMURL),
-// the catalog and a pool for instance databases on env.DatabaseURL. Every
-// client caches its IAM token: call Dial once per worker and Close on
-// shutdown.
+// the catalog and a pool for instance databases on env.DatabaseURL. The
+// Key Protect clients of another instance an input names are built on
+// first use and kept. Every client caches its IAM token: call Dial once
+// per worker and Close on shutdown.
 func Dial(ctx context.Context, env ibmenv.Env) (*Activities, error) {
 	clients, err := dialIBM(env)
 	if err != nil {
@@ -38,7 +39,9 @@ func Dial(ctx context.Context, env ibmenv.Env) (*Activities, error) {
 	return a, nil
 }
 
-// dialIBM builds the IBM clients of env.
+// dialIBM builds the IBM clients of env: those of its Key Protect
+// instance, and factories for the clients of any other instance (same
+// endpoint and identities, another Bluemix-Instance).
 func dialIBM(env ibmenv.Env) (Clients, error) {
 	keys, err := env.OperatorKP()
 	if err != nil {
@@ -52,8 +55,13 @@ func dialIBM(env ibmenv.Env) (Clients, error) {
 	if err != nil {
 		return Clients{}, err
 	}
-	registrar := NewServiceRegistrar(env.KPURL, env.KPInstanceID, serviceAuth, &http.Client{Timeout: ibmenv.ClientTimeout})
-	return Clients{Keys: keys, Registrar: registrar, Policies: policies}, nil
+	registrarFor := func(id string) (Registrar, error) {
+		return NewServiceRegistrar(env.KPURL, id, serviceAuth, &http.Client{Timeout: ibmenv.ClientTimeout}), nil
+	}
+	keysFor := func(id string) (KeyAdmin, error) { return env.ForKPInstance(id).OperatorKP() }
+	registrar, _ := registrarFor(env.KPInstanceID)
+	return Clients{Keys: keys, Registrar: registrar, KeysFor: keysFor, RegistrarFor: registrarFor,
+		Policies: policies}, nil
 }
 
 // ConfigOf is the activities' configuration from the environment.

@@ -21,9 +21,14 @@ const (
 // state (a destroyed key is still readable), current version, whether its
 // deletion needs dual authorization, and when it was deleted.
 func (a *Activities) GetKeyState(ctx context.Context, in contract.GetKeyStateInput) (contract.RootKeyState, error) {
-	key, err := a.keys.GetKeyMetadata(ctx, in.RootKeyID)
+	op := a.operatorOp(in.KPInstanceID, "read state of root key", in.RootKeyID)
+	keys, err := a.keysFor(in.KPInstanceID, op.subject())
 	if err != nil {
-		return contract.RootKeyState{}, classifyKP(err, a.operatorOp("read state of root key", in.RootKeyID))
+		return contract.RootKeyState{}, err
+	}
+	key, err := keys.GetKeyMetadata(ctx, in.RootKeyID)
+	if err != nil {
+		return contract.RootKeyState{}, classifyKP(err, op)
 	}
 	return rootKeyState(in.RootKeyID, key), nil
 }
@@ -54,11 +59,15 @@ func rootKeyState(id string, key *kp.Key) contract.RootKeyState {
 // KeyDeletionBlocked.
 func (a *Activities) DeleteRootKey(ctx context.Context, in contract.DeleteRootKeyInput) (contract.DeleteRootKeyResult, error) {
 	var res contract.DeleteRootKeyResult
-	op := a.operatorOp("delete root key", in.RootKeyID)
-	key, err := a.keys.DeleteKey(ctx, in.RootKeyID, kp.ReturnRepresentation)
+	op := a.operatorOp(in.KPInstanceID, "delete root key", in.RootKeyID)
+	keys, err := a.keysFor(in.KPInstanceID, op.subject())
+	if err != nil {
+		return res, err
+	}
+	key, err := keys.DeleteKey(ctx, in.RootKeyID, kp.ReturnRepresentation)
 	if f, ok := kpFailureOf(err); ok && f.has(codeProtectedResource) {
 		res.Forced = true
-		key, err = a.keys.DeleteKey(ctx, in.RootKeyID, kp.ReturnRepresentation, kp.ForceOpt{Force: true})
+		key, err = keys.DeleteKey(ctx, in.RootKeyID, kp.ReturnRepresentation, kp.ForceOpt{Force: true})
 	}
 	f, isKP := kpFailureOf(err)
 	switch {

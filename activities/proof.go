@@ -35,13 +35,17 @@ type probeDetail struct {
 // earlier attempt or run of the same instance and key is returned as is.
 func (a *Activities) WrapProbe(ctx context.Context, in contract.WrapProbeInput) (contract.WrapProbeResult, error) {
 	var res contract.WrapProbeResult
-	op := a.operatorOp("wrap shred probe of instance "+in.InstanceID+" under root key", in.RootKeyID)
+	op := a.operatorOp(in.KPInstanceID, "wrap shred probe of instance "+in.InstanceID+" under root key", in.RootKeyID)
+	keys, err := a.keysFor(in.KPInstanceID, op.subject())
+	if err != nil {
+		return res, err
+	}
 	if kept, ok, err := a.keptProbe(ctx, in); err != nil || ok {
 		return kept, err
 	}
 	aad := []string{"byokflow-shred-probe:" + in.InstanceID}
 	plain := probePlaintext(in.InstanceID, in.RootKeyID)
-	wrapped, err := a.keys.WrapV2(ctx, in.RootKeyID, []byte(base64.StdEncoding.EncodeToString(plain)), &aad)
+	wrapped, err := keys.WrapV2(ctx, in.RootKeyID, []byte(base64.StdEncoding.EncodeToString(plain)), &aad)
 	if err != nil {
 		return res, classifyKP(err, op)
 	}
@@ -84,8 +88,12 @@ func (a *Activities) keptProbe(ctx context.Context, in contract.WrapProbeInput) 
 // backup DEK never reaches the control plane. A key that is not destroyed,
 // or any other answer, fails ShredUnproven; an outage is retried.
 func (a *Activities) ProveKeyDestroyed(ctx context.Context, in contract.ProveKeyDestroyedInput) (contract.ShredProof, error) {
-	op := a.operatorOp("prove deletion of root key", in.RootKeyID)
-	key, err := a.keys.GetKeyMetadata(ctx, in.RootKeyID)
+	op := a.operatorOp(in.KPInstanceID, "prove deletion of root key", in.RootKeyID)
+	keys, err := a.keysFor(in.KPInstanceID, op.subject())
+	if err != nil {
+		return contract.ShredProof{}, err
+	}
+	key, err := keys.GetKeyMetadata(ctx, in.RootKeyID)
 	if f, ok := kpFailureOf(err); ok && f.status == http.StatusNotFound {
 		return proofOf(in, f), nil
 	}
@@ -96,7 +104,7 @@ func (a *Activities) ProveKeyDestroyed(ctx context.Context, in contract.ProveKey
 		return contract.ShredProof{}, unproven(op, fmt.Sprintf("Key Protect reports the key %s", stateName(key.State)))
 	}
 	aad := in.AAD
-	plain, _, err := a.keys.UnwrapV2(ctx, in.RootKeyID, in.Ciphertext, &aad)
+	plain, _, err := keys.UnwrapV2(ctx, in.RootKeyID, in.Ciphertext, &aad)
 	clear(plain)
 	f, ok := kpFailureOf(err)
 	switch {

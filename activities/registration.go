@@ -19,8 +19,12 @@ const codeRegExists = "REGISTRATION_EXISTS_ERR"
 // success. Fails ServiceNotAuthorized when the IAM authorization policy is
 // missing, KeyNotFound, NotRootKey or KeyNotActive.
 func (a *Activities) RegisterInstance(ctx context.Context, in contract.RegisterInstanceInput) error {
-	op := a.serviceOp("register instance "+in.InstanceCRN+" with root key", in.RootKeyID)
-	err := a.registrar.CreateRegistration(ctx, in.RootKeyID, in.InstanceCRN, "byokflow instance "+instanceOfCRN(in.InstanceCRN))
+	op := a.serviceOp(in.KPInstanceID, "register instance "+in.InstanceCRN+" with root key", in.RootKeyID)
+	registrar, err := a.registrarFor(in.KPInstanceID, op.subject())
+	if err != nil {
+		return err
+	}
+	err = registrar.CreateRegistration(ctx, in.RootKeyID, in.InstanceCRN, "byokflow instance "+instanceOfCRN(in.InstanceCRN))
 	if f, ok := kpFailureOf(err); ok && f.status == http.StatusConflict && registrationExists(f) {
 		return nil
 	}
@@ -31,8 +35,12 @@ func (a *Activities) RegisterInstance(ctx context.Context, in contract.RegisterI
 // the root key, with the service identity. A registration (or key) that
 // does not exist is success.
 func (a *Activities) DeregisterInstance(ctx context.Context, in contract.DeregisterInstanceInput) error {
-	op := a.serviceOp("deregister instance "+in.InstanceCRN+" from root key", in.RootKeyID)
-	err := a.registrar.DeleteRegistration(ctx, in.RootKeyID, in.InstanceCRN)
+	op := a.serviceOp(in.KPInstanceID, "deregister instance "+in.InstanceCRN+" from root key", in.RootKeyID)
+	registrar, err := a.registrarFor(in.KPInstanceID, op.subject())
+	if err != nil {
+		return err
+	}
+	err = registrar.DeleteRegistration(ctx, in.RootKeyID, in.InstanceCRN)
 	if f, ok := kpFailureOf(err); ok && f.status == http.StatusNotFound {
 		return nil
 	}
@@ -47,8 +55,8 @@ func registrationExists(f kpFailure) bool {
 }
 
 // serviceOp describes a call made with the service identity.
-func (a *Activities) serviceOp(verb, keyID string) kpOp {
-	op := a.operatorOp(verb, keyID)
+func (a *Activities) serviceOp(kpInstanceID, verb, keyID string) kpOp {
+	op := a.operatorOp(kpInstanceID, verb, keyID)
 	op.service = true
 	return op
 }

@@ -33,10 +33,7 @@ func (a *Activities) CheckBackupRestorable(ctx context.Context, in contract.Chec
 	if err != nil {
 		return res, a.catalogError(err, verb+": load its instance "+b.InstanceID)
 	}
-	if _, err := a.kpInstance(src.KPInstanceID, verb); err != nil {
-		return res, err
-	}
-	if err := a.checkBackupKey(ctx, b, verb); err != nil {
+	if err := a.checkBackupKey(ctx, b, src.KPInstanceID, verb); err != nil {
 		return res, err
 	}
 	return contract.CheckBackupRestorableResult{Backup: backupRecord(b), KPInstanceID: src.KPInstanceID}, nil
@@ -56,14 +53,18 @@ func checkBackupState(b catalog.Backup, verb string) error {
 }
 
 // checkBackupKey reads the backup's root key and fails unless it can
-// unwrap: destroyed or purged is permanent, disabled needs the user.
-func (a *Activities) checkBackupKey(ctx context.Context, b catalog.Backup, verb string) error {
-	key, err := a.keys.GetKeyMetadata(ctx, b.RootKeyID)
+// unwrap, in Key Protect instance kpInstanceID: destroyed or purged is permanent, disabled needs the user.
+func (a *Activities) checkBackupKey(ctx context.Context, b catalog.Backup, kpInstanceID, verb string) error {
+	keys, err := a.keysFor(kpInstanceID, verb)
+	if err != nil {
+		return err
+	}
+	key, err := keys.GetKeyMetadata(ctx, b.RootKeyID)
 	if f, ok := kpFailureOf(err); ok && (f.status == http.StatusNotFound || f.status == http.StatusGone) {
 		return unrecoverable(verb, b.RootKeyID)
 	}
 	if err != nil {
-		return classifyKP(err, a.operatorOp(verb+": read its root key", b.RootKeyID))
+		return classifyKP(err, a.operatorOp(kpInstanceID, verb+": read its root key", b.RootKeyID))
 	}
 	switch key.State {
 	case int(kp.Destroyed):

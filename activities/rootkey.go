@@ -22,8 +22,12 @@ func (a *Activities) ValidateRootKey(ctx context.Context, in contract.ValidateRo
 	if err != nil {
 		return res, err
 	}
-	op := a.operatorOp(verb, in.RootKeyID)
-	key, err := a.keys.GetKeyMetadata(ctx, in.RootKeyID)
+	op := a.operatorOp(kpInstance, verb, in.RootKeyID)
+	keys, err := a.keysFor(kpInstance, op.subject())
+	if err != nil {
+		return res, err
+	}
+	key, err := keys.GetKeyMetadata(ctx, in.RootKeyID)
 	if err != nil {
 		return res, classifyKP(err, op)
 	}
@@ -42,9 +46,10 @@ func (a *Activities) ValidateRootKey(ctx context.Context, in contract.ValidateRo
 	return contract.ValidateRootKeyResult{KeyVersionID: version, KeyName: key.Name, KeyCRN: key.CRN}, nil
 }
 
-// operatorOp describes a call made with the operator identity.
-func (a *Activities) operatorOp(verb, keyID string) kpOp {
-	return kpOp{verb: verb, keyID: keyID, instance: a.cfg.KPInstanceID,
+// operatorOp describes a call made with the operator identity on Key
+// Protect instance kpInstanceID (empty: the default instance).
+func (a *Activities) operatorOp(kpInstanceID, verb, keyID string) kpOp {
+	return kpOp{verb: verb, keyID: keyID, instance: or(kpInstanceID, a.cfg.KPInstanceID),
 		serviceName: a.cfg.ServiceName, accountID: a.cfg.AccountID}
 }
 

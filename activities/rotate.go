@@ -18,20 +18,24 @@ import (
 // KeySuspended or KeyDestroyed when the nodes could not rewrap anyway.
 func (a *Activities) RotateKey(ctx context.Context, in contract.RotateKeyInput) (contract.RotateKeyResult, error) {
 	var res contract.RotateKeyResult
-	op := a.operatorOp("rotate root key", in.RootKeyID)
+	op := a.operatorOp(in.KPInstanceID, "rotate root key", in.RootKeyID)
 	if in.FromVersionID == "" {
 		msg := fmt.Sprintf("%s: no recorded key version to rotate from: run with --rewrap-only to bring "+
 			"the nodes to the key's current version", op.subject())
 		return res, contract.NewError(contract.ErrTypeInvalidInput, msg, nil)
 	}
-	current, err := a.usableVersion(ctx, op)
+	keys, err := a.keysFor(in.KPInstanceID, op.subject())
+	if err != nil {
+		return res, err
+	}
+	current, err := usableVersion(ctx, keys, op)
 	if err != nil || current != in.FromVersionID {
 		return contract.RotateKeyResult{KeyVersionID: current}, err
 	}
-	if err := a.keys.RotateV2(ctx, in.RootKeyID, nil); err != nil {
+	if err := keys.RotateV2(ctx, in.RootKeyID, nil); err != nil {
 		return res, classifyKP(err, op)
 	}
-	next, err := a.usableVersion(ctx, op)
+	next, err := usableVersion(ctx, keys, op)
 	if err != nil {
 		return res, err
 	}
@@ -45,15 +49,20 @@ func (a *Activities) RotateKey(ctx context.Context, in contract.RotateKeyInput) 
 // ReadKeyVersion returns the root key's current version, for a rewrap-only
 // rotation. Fails like RotateKey for a key the nodes cannot rewrap under.
 func (a *Activities) ReadKeyVersion(ctx context.Context, in contract.ReadKeyVersionInput) (contract.ReadKeyVersionResult, error) {
-	version, err := a.usableVersion(ctx, a.operatorOp("read key version of root key", in.RootKeyID))
+	op := a.operatorOp(in.KPInstanceID, "read key version of root key", in.RootKeyID)
+	keys, err := a.keysFor(in.KPInstanceID, op.subject())
+	if err != nil {
+		return contract.ReadKeyVersionResult{}, err
+	}
+	version, err := usableVersion(ctx, keys, op)
 	return contract.ReadKeyVersionResult{KeyVersionID: version}, err
 }
 
 // usableVersion reads the key's current version, failing KeySuspended or
 // KeyDestroyed for a key that cannot wrap or unwrap. A Deactivated
 // (expired) key can still be rotated and rewrapped under.
-func (a *Activities) usableVersion(ctx context.Context, op kpOp) (string, error) {
-	key, err := a.keys.GetKeyMetadata(ctx, op.keyID)
+func usableVersion(ctx context.Context, keys KeyAdmin, op kpOp) (string, error) {
+	key, err := keys.GetKeyMetadata(ctx, op.keyID)
 	if err != nil {
 		return "", classifyKP(err, op)
 	}

@@ -74,12 +74,18 @@ type MarkInstanceFailedInput struct {
 type RegisterInstanceInput struct {
 	RootKeyID   string
 	InstanceCRN string
+	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
+	// the default (the worker's BYOK_KP_INSTANCE_ID).
+	KPInstanceID string
 }
 
 // DeregisterInstanceInput compensates RegisterInstance. Idempotent.
 type DeregisterInstanceInput struct {
 	RootKeyID   string
 	InstanceCRN string
+	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
+	// the default (the worker's BYOK_KP_INSTANCE_ID).
+	KPInstanceID string
 }
 
 // CreateInstanceDatabaseInput creates the instance's database. Idempotent.
@@ -125,6 +131,9 @@ type LoadInstanceResult struct {
 type RotateKeyInput struct {
 	RootKeyID     string
 	FromVersionID string
+	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
+	// the default (the worker's BYOK_KP_INSTANCE_ID).
+	KPInstanceID string
 }
 
 // RotateKeyResult is the key's current version after the call; Rotated is
@@ -137,6 +146,9 @@ type RotateKeyResult struct {
 // ReadKeyVersionInput reads the current version of RootKeyID.
 type ReadKeyVersionInput struct {
 	RootKeyID string
+	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
+	// the default (the worker's BYOK_KP_INSTANCE_ID).
+	KPInstanceID string
 }
 
 // ReadKeyVersionResult is the key's current version.

@@ -29,6 +29,9 @@ type BackupDatabaseInput struct {
 	DatabaseName string
 	RootKeyID    string
 	AAD          []string
+	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
+	// the node agent's default.
+	KPInstanceID string
 }
 
 // BackupDatabaseResult describes the written backup: where it is, its size
@@ -63,6 +66,9 @@ type RestoreDatabaseInput struct {
 	KeyVersionID string
 	WrappedDEK   []byte
 	AAD          []string
+	// KPInstanceID is the Key Protect instance of the backup's root key
+	// (it unwraps the backup DEK); empty means the node agent's default.
+	KPInstanceID string
 }
 
 // RestoreDatabaseResult counts what was loaded.
@@ -81,6 +87,9 @@ type RewrapBackupKeyInput struct {
 	WrappedDEK      []byte
 	AAD             []string
 	TargetVersionID string
+	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
+	// the node agent's default.
+	KPInstanceID string
 }
 
 // RewrapBackupKeyResult is the backup's new key lineage.

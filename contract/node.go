@@ -20,6 +20,9 @@ type InstallKeyInput struct {
 	// wraps under Key Protect's current version and reports it; the
 	// workflow decides whether it matches.
 	ExpectedVersionID string
+	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
+	// the node agent's default.
+	KPInstanceID string
 }
 
 // DropKeySlotInput compensates InstallKey: zeroize the DEK and remove the slot.
@@ -38,6 +41,9 @@ type RewrapKeyInput struct {
 	RootKeyID       string
 	AAD             []string
 	TargetVersionID string
+	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
+	// the node agent's default.
+	KPInstanceID string
 }
 
 // ReportStatusInput asks a node for its current key status.

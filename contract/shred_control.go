@@ -56,6 +56,9 @@ type MarkInstanceShreddedInput struct {
 // GetKeyStateInput reads a root key's state with the operator identity.
 type GetKeyStateInput struct {
 	RootKeyID string
+	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
+	// the default (the worker's BYOK_KP_INSTANCE_ID).
+	KPInstanceID string
 }
 
 // WrapProbeInput wraps a probe under RootKeyID with the operator identity,
@@ -66,6 +69,9 @@ type GetKeyStateInput struct {
 type WrapProbeInput struct {
 	InstanceID string
 	RootKeyID  string
+	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
+	// the default (the worker's BYOK_KP_INSTANCE_ID).
+	KPInstanceID string
 }
 
 // WrapProbeResult is the wrapped probe, the AAD bound to it and the key
@@ -85,6 +91,9 @@ type DeleteRootKeyInput struct {
 	RootKeyID   string
 	InstanceID  string
 	RequestedBy string
+	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
+	// the default (the worker's BYOK_KP_INSTANCE_ID).
+	KPInstanceID string
 }
 
 // DeleteRootKeyResult says how the key was deleted.
@@ -103,6 +112,9 @@ type ProveKeyDestroyedInput struct {
 	Subject    string
 	Ciphertext []byte
 	AAD        []string
+	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
+	// the default (the worker's BYOK_KP_INSTANCE_ID).
+	KPInstanceID string
 }
 
 // MarkBackupsUnrecoverableInput marks every kept backup under the deleted

@@ -219,6 +219,46 @@ func TestShred_TwoPersonRule(t *testing.T) {
 	require.Equal(t, "bob", cert["ApprovedBy"])
 }
 
+// otherKP is a second Key Protect instance of the emulator's account.
+const otherKP = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+
+// A backup of an instance keyed in the default Key Protect instance is
+// restored into a new instance keyed in another Key Protect instance; the
+// copy then rotates there.
+func TestRestore_IntoAnotherKPInstanceThenRotate(t *testing.T) {
+	s := dataStack(t)
+	s.Emu.AddKPInstance(t, otherKP)
+	srcKey := s.CreateRootKey("kp-src-root")
+	var dst struct{ ID, Name string }
+	s.mustJSON(&dst, "keys", "create", "--name", "kp-dst-root", "--kp-instance", otherKP, "--json")
+	orig := s.provisionWithData(t, "kp-src", srcKey)
+	want := s.checksums(t, orig)
+	var backup backupDoc
+	s.mustJSON(&backup, "backup", "--instance", orig, "--json")
+
+	restored := UniqueName("kp-copy")
+	var res statusDoc
+	s.mustJSON(&res, "restore", "--backup", backup.BackupID, "--instance", restored, "--kp-instance", otherKP,
+		"--root-key", dst.ID, "--create-authorization", "--json")
+
+	requireAllAt(t, res.Nodes, 3, dst.ID)
+	require.Equal(t, dst.ID, s.Status(restored).RootKeyID)
+	require.Equal(t, want, s.checksums(t, restored), "restored content equals the original")
+	ops := s.Emu.KPClient(t, s.Emu.Dev.OperatorAPIKey, otherKP)
+	regs, err := ops.ListRegistrations(context.Background(), dst.ID, "")
+	require.NoError(t, err)
+	require.Len(t, regs.Registrations, 1, "the copy is registered with the key of the other instance")
+
+	var rot statusDoc
+	s.mustJSON(&rot, "rotate", "--instance", restored, "--json")
+	key, err := ops.GetKeyMetadata(context.Background(), dst.ID)
+	require.NoError(t, err)
+	require.Equal(t, key.KeyVersion.ID, rot.KeyVersion, "rotated in the other Key Protect instance")
+	require.NotEqual(t, dst.ID, rot.KeyVersion)
+	requireAllAt(t, s.Status(restored).Nodes, 3, rot.KeyVersion)
+	require.Equal(t, want, s.checksums(t, restored), "the rotated copy still reads its data")
+}
+
 // backupFile is the path of a backup in the stack's backup store.
 func (s *Stack) backupFile(id string) string {
 	matches, _ := filepath.Glob(filepath.Join(s.dataDir, "backups", id+"*"))

@@ -39,8 +39,13 @@ type Config struct {
 	Host string
 	// DataDir holds agent.key and the key slots; created (0700) if missing.
 	DataDir string
-	// Wrapper wraps and unwraps DEKs as the service identity.
+	// Wrapper wraps and unwraps DEKs as the service identity, in the
+	// default Key Protect instance (inputs and slots that name none).
 	Wrapper encryption.KeyWrapper
+	// WrapperFor builds the service identity's KeyWrapper of another Key
+	// Protect instance; the agent calls it once per instance. Nil: every
+	// instance uses Wrapper.
+	WrapperFor func(kpInstanceID string) (encryption.KeyWrapper, error)
 	// Catalog receives the host registration and every report.
 	Catalog Catalog
 	// Logger receives the agent's log lines; nil discards them.
@@ -67,15 +72,15 @@ type Config struct {
 // activities. Its methods are safe for concurrent use; work on one node is
 // serialized.
 type Agent struct {
-	host    string
-	slots   *Slots
-	wrapper encryption.KeyWrapper
-	catalog Catalog
-	log     *slog.Logger
-	now     func() time.Time
-	keys    *keyring
-	data    dataConfig // backup store and database server of the data path
-	backups *idLocks   // serializes the attempts of one backup
+	host     string
+	slots    *Slots
+	wrappers *wrappers
+	catalog  Catalog
+	log      *slog.Logger
+	now      func() time.Time
+	keys     *keyring
+	data     dataConfig // backup store and database server of the data path
+	backups  *idLocks   // serializes the attempts of one backup
 }
 
 // New checks cfg and opens the key-slot store of cfg.DataDir (creating the
@@ -95,7 +100,7 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start node agent on host %s: %w", cfg.Host, err)
 	}
-	a := &Agent{host: cfg.Host, slots: slots, wrapper: cfg.Wrapper, catalog: cfg.Catalog,
+	a := &Agent{host: cfg.Host, slots: slots, wrappers: newWrappers(cfg.Wrapper, cfg.WrapperFor), catalog: cfg.Catalog,
 		log: cfg.Logger, now: cfg.Now, keys: newKeyring(), backups: newIDLocks(),
 		data: newDataConfig(cfg)}
 	if a.log == nil {

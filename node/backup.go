@@ -79,7 +79,7 @@ func (a *Agent) wrapBackupDEK(ctx context.Context, in contract.BackupDatabaseInp
 	dek *encryption.DataKey) (encryption.WrappedKey, error) {
 	heartbeat(ctx, "wrap")
 	n := nodeRef{InstanceID: in.InstanceID, NodeID: in.NodeID}
-	wk, err := a.wrapper.WrapKey(ctx, in.RootKeyID, dek, in.AAD)
+	wk, err := a.wrapKey(ctx, in.KPInstanceID, in.RootKeyID, dek, in.AAD)
 	if err != nil {
 		return wk, classify("back up database "+in.DatabaseName+" as "+in.BackupID, n, in.RootKeyID, err).err
 	}

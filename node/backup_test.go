@@ -80,7 +80,7 @@ func TestBackupDatabase_PlaintextDEKNeverLeavesTheAgent(t *testing.T) {
 	src := h.scratchDB()
 	h.fillFixture(src, 50)
 	b := h.mustBackup(src)
-	dek, _, err := h.agent.wrapper.UnwrapKey(h.ctx, encryption.WrappedKey{RootKeyID: b.RootKeyID,
+	dek, _, err := h.agent.wrappers.def.UnwrapKey(h.ctx, encryption.WrappedKey{RootKeyID: b.RootKeyID,
 		KeyVersion: b.KeyVersionID, Ciphertext: b.WrappedDEK}, contract.BackupAAD(b.BackupID))
 	require.NoError(t, err)
 	var plain []byte

@@ -33,7 +33,11 @@ func (a *Agent) RewrapBackupKey(ctx context.Context, in contract.RewrapBackupKey
 	}
 	heartbeat(ctx, "unwrap")
 	wk := encryption.WrappedKey{RootKeyID: in.RootKeyID, KeyVersion: in.KeyVersionID, Ciphertext: in.WrappedDEK}
-	next, rewrapped, err := encryption.Rewrap(ctx, a.wrapper, wk, in.AAD)
+	w, err := a.wrapperFor(in.KPInstanceID)
+	if err != nil {
+		return contract.RewrapBackupKeyResult{}, err
+	}
+	next, rewrapped, err := encryption.Rewrap(ctx, w, wk, in.AAD)
 	if err != nil {
 		return contract.RewrapBackupKeyResult{}, classifyBackupKey(what, in.BackupID, in.RootKeyID, err)
 	}

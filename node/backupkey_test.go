@@ -26,7 +26,7 @@ func (h *harness) rewrapBackup(b contract.BackupDatabaseResult, target string) (
 // backupCheckValue unwraps backup b's DEK and returns its check value.
 func (h *harness) backupCheckValue(b contract.BackupDatabaseResult) string {
 	h.t.Helper()
-	dek, _, err := h.agent.wrapper.UnwrapKey(h.ctx, encryption.WrappedKey{RootKeyID: b.RootKeyID,
+	dek, _, err := h.agent.wrappers.def.UnwrapKey(h.ctx, encryption.WrappedKey{RootKeyID: b.RootKeyID,
 		KeyVersion: b.KeyVersionID, Ciphertext: b.WrappedDEK}, contract.BackupAAD(b.BackupID))
 	require.NoError(h.t, err)
 	defer dek.Destroy()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	kp "github.com/IBM/keyprotect-go-client"
@@ -18,6 +19,7 @@ import (
 	"github.com/byokflow/byokflow/catalog/catalogtest"
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/emulator/emulatortest"
+	"github.com/byokflow/byokflow/encryption"
 	"github.com/byokflow/byokflow/encryption/keyprotect"
 )
 
@@ -47,6 +49,8 @@ type harness struct {
 	// backupDir and databaseURL configure the agent's data path; empty for
 	// the key-slot tests (see newDataHarness).
 	backupDir, databaseURL string
+	// builds counts the wrappers WrapperFor built.
+	builds atomic.Int64
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -108,12 +112,20 @@ func (h *harness) keyVersion() string {
 func (h *harness) newAgent() *Agent {
 	h.t.Helper()
 	a, err := New(Config{Host: testHost, DataDir: h.dataDir,
-		Wrapper: keyprotect.New(h.emu.ServiceClient(h.t)), Catalog: h.cat,
+		Wrapper: keyprotect.New(h.emu.ServiceClient(h.t)), WrapperFor: h.wrapperFor, Catalog: h.cat,
 		BackupDir: h.backupDir, DatabaseURL: h.databaseURL,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	require.NoError(h.t, err)
 	h.t.Cleanup(a.Close)
 	return a
+}
+
+// wrapperFor is the agent's Config.WrapperFor: the service identity's
+// wrapper of another Key Protect instance of the emulator. It counts its
+// calls in builds.
+func (h *harness) wrapperFor(kpInstanceID string) (encryption.KeyWrapper, error) {
+	h.builds.Add(1)
+	return keyprotect.New(h.emu.KPClient(h.t, h.emu.Dev.ServiceAPIKey, kpInstanceID)), nil
 }
 
 // restart replaces the agent with a new one on the same data directory (the

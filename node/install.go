@@ -70,8 +70,8 @@ func (a *Agent) wrapNew(ctx context.Context, n nodeRef, in contract.InstallKeyIn
 	}
 	heartbeat(ctx, "wrap")
 	slot := Slot{InstanceID: n.InstanceID, NodeID: n.NodeID, RootKeyID: in.RootKeyID,
-		AAD: in.AAD, CheckValue: kcv}
-	wk, err := a.wrapper.WrapKey(ctx, in.RootKeyID, dek, in.AAD)
+		KPInstanceID: in.KPInstanceID, AAD: in.AAD, CheckValue: kcv}
+	wk, err := a.wrapKey(ctx, in.KPInstanceID, in.RootKeyID, dek, in.AAD)
 	if err != nil {
 		return Slot{}, a.fail(ctx, op, n, slot, err)
 	}

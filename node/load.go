@@ -28,7 +28,11 @@ func (a *Agent) load(ctx context.Context, n nodeRef, slot Slot) (liveKey, error)
 		return k, nil
 	}
 	heartbeat(ctx, "unwrap")
-	dek, rewrapped, err := a.wrapper.UnwrapKey(ctx, slot.Wrapped(), slot.AAD)
+	w, err := a.wrapperFor(slot.KPInstanceID)
+	if err != nil {
+		return liveKey{}, err
+	}
+	dek, rewrapped, err := w.UnwrapKey(ctx, slot.Wrapped(), slot.AAD)
 	if err != nil {
 		return liveKey{}, err
 	}

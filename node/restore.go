@@ -156,7 +156,11 @@ func verifyBackup(f *os.File, in contract.RestoreDatabaseInput, prog *progress) 
 func (a *Agent) unwrapBackupDEK(ctx context.Context, in contract.RestoreDatabaseInput) (*encryption.DataKey, error) {
 	heartbeat(ctx, "unwrap")
 	wk := encryption.WrappedKey{RootKeyID: in.RootKeyID, KeyVersion: in.KeyVersionID, Ciphertext: in.WrappedDEK}
-	dek, _, err := a.wrapper.UnwrapKey(ctx, wk, in.AAD)
+	w, err := a.wrapperFor(in.KPInstanceID)
+	if err != nil {
+		return nil, err
+	}
+	dek, _, err := w.UnwrapKey(ctx, wk, in.AAD)
 	if err != nil {
 		return nil, classifyBackupKey("unwrap the DEK of backup "+in.BackupID, in.BackupID, in.RootKeyID, err)
 	}

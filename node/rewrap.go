@@ -55,7 +55,12 @@ func (a *Agent) rewrap(ctx context.Context, n nodeRef, slot Slot) (contract.Node
 	// identity still has access and yields the rewrapped form. The DEK in
 	// memory stays until this succeeds (put replaces it).
 	heartbeat(ctx, "unwrap")
-	dek, rewrapped, err := a.wrapper.UnwrapKey(ctx, slot.Wrapped(), slot.AAD)
+	w, err := a.wrapperFor(slot.KPInstanceID)
+	var dek *encryption.DataKey
+	var rewrapped *encryption.WrappedKey
+	if err == nil {
+		dek, rewrapped, err = w.UnwrapKey(ctx, slot.Wrapped(), slot.AAD)
+	}
 	if err == nil {
 		err = matchCheckValue(dek, slot)
 	}

@@ -43,10 +43,14 @@ var (
 // the root key (never the DEK itself) and what is needed to unwrap and
 // identify it. None of it is secret; it is sealed for integrity and privacy.
 type Slot struct {
-	Format       int    `json:"format"`
-	InstanceID   string `json:"instance_id"`
-	NodeID       string `json:"node_id"`
-	RootKeyID    string `json:"root_key_id"`
+	Format     int    `json:"format"`
+	InstanceID string `json:"instance_id"`
+	NodeID     string `json:"node_id"`
+	RootKeyID  string `json:"root_key_id"`
+	// KPInstanceID is the Key Protect instance of RootKeyID; empty (and
+	// absent, in slots written before it existed) means the agent's
+	// default instance.
+	KPInstanceID string `json:"kp_instance_id,omitempty"`
 	KeyVersionID string `json:"key_version_id"`
 	// WrappedDEK is the KMS ciphertext, byte for byte as the KMS returned it.
 	WrappedDEK []byte `json:"wrapped_dek"`

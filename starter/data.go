@@ -64,6 +64,7 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&in.BackupID, "backup", "", "id of the backup to restore (required)")
 	fs.StringVar(&in.InstanceID, "instance", "", "name of the NEW instance (required)")
 	fs.StringVar(&in.RootKeyID, "root-key", "", "root key of the new instance: the backup's or another (required)")
+	fs.StringVar(&in.KPInstanceID, "kp-instance", "", "Key Protect instance of the new root key (default: the backup's)")
 	fs.IntVar(&in.Nodes, "nodes", contract.DefaultNodes, "number of nodes of the new instance")
 	fs.BoolVar(&in.CreateAuthorization, "create-authorization", false, "create the missing IAM authorization of the service to Key Protect")
 	fs.DurationVar(&in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")

@@ -12,11 +12,12 @@ import (
 func runKeysCreate(ctx context.Context, a *app, args []string) error {
 	fs := newFlags(a, "keys create")
 	name := fs.String("name", "", "name of the new root key (required)")
+	kpInstance := fs.String("kp-instance", "", "Key Protect instance of the key (default BYOK_KP_INSTANCE_ID)")
 	asJSON := fs.Bool("json", false, "print one JSON document")
 	if err := parse(fs, args, map[string]*string{"name": name}); err != nil {
 		return err
 	}
-	client, err := ibmenv.Read(nil).OperatorKP()
+	client, err := ibmenv.Read(nil).ForKPInstance(*kpInstance).OperatorKP()
 	if err != nil {
 		return err
 	}

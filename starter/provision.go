@@ -25,6 +25,8 @@ func runProvision(ctx context.Context, a *app, args []string) error {
 	in := contract.ProvisionInput{RequestedBy: requester()}
 	fs.StringVar(&in.InstanceID, "instance", "", "name of the new instance (required)")
 	fs.StringVar(&in.RootKeyID, "root-key", "", "id of the customer's root key (required)")
+	fs.StringVar(&in.KPInstanceID, "kp-instance", ibmenv.Read(nil).KPInstanceID,
+		"Key Protect instance of the root key (default BYOK_KP_INSTANCE_ID)")
 	fs.IntVar(&in.Nodes, "nodes", contract.DefaultNodes, "number of nodes")
 	fs.BoolVar(&in.CreateAuthorization, "create-authorization", false, "create the missing IAM authorization of the service to Key Protect")
 	fs.DurationVar(&in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
@@ -32,7 +34,6 @@ func runProvision(ctx context.Context, a *app, args []string) error {
 	if err := parse(fs, args, map[string]*string{"instance": &in.InstanceID, "root-key": &in.RootKeyID}); err != nil {
 		return err
 	}
-	in.KPInstanceID = ibmenv.Read(nil).KPInstanceID
 	if err := in.Validate(); err != nil {
 		return usagef("provision: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/byokflow/byokflow/catalog"
+	"github.com/byokflow/byokflow/encryption"
 	"github.com/byokflow/byokflow/encryption/keyprotect"
 	"github.com/byokflow/byokflow/internal/ibmenv"
 	"github.com/byokflow/byokflow/internal/temporalenv"
@@ -54,7 +55,8 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 // newAgent builds the agent over the service identity's Key Protect client
 // and the catalog.
 func newAgent(host, dataDir string, logger *slog.Logger) (*node.Agent, *catalog.Catalog, error) {
-	kpc, err := ibmenv.Read(nil).ServiceKP()
+	env := ibmenv.Read(nil)
+	kpc, err := env.ServiceKP()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -67,7 +69,7 @@ func newAgent(host, dataDir string, logger *slog.Logger) (*node.Agent, *catalog.
 		return nil, nil, fmt.Errorf("start node agent: %w", err)
 	}
 	agent, err := node.New(node.Config{
-		Host: host, DataDir: dataDir, Wrapper: keyprotect.New(kpc), Catalog: cat, Logger: logger,
+		Host: host, DataDir: dataDir, Wrapper: keyprotect.New(kpc), WrapperFor: wrapperFor(env), Catalog: cat, Logger: logger,
 		BackupDir: os.Getenv("BYOK_BACKUP_DIR"), DatabaseURL: url,
 	})
 	if err != nil {
@@ -75,4 +77,16 @@ func newAgent(host, dataDir string, logger *slog.Logger) (*node.Agent, *catalog.
 		return nil, nil, err
 	}
 	return agent, cat, nil
+}
+
+// wrapperFor builds the service identity's KeyWrapper of another Key
+// Protect instance; the agent caches it per instance.
+func wrapperFor(env ibmenv.Env) func(string) (encryption.KeyWrapper, error) {
+	return func(kpInstanceID string) (encryption.KeyWrapper, error) {
+		kpc, err := env.ForKPInstance(kpInstanceID).ServiceKP()
+		if err != nil {
+			return nil, err
+		}
+		return keyprotect.New(kpc), nil
+	}
 }

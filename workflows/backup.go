@@ -77,7 +77,7 @@ func writeBackup(ctx workflow.Context, in contract.BackupInput, inst contract.Lo
 	call := dataCall{instanceID: in.InstanceID, node: primary, activity: contract.ActivityBackupDatabase,
 		deadline: in.NodeDeadline, hint: backupRetryHint, input: contract.BackupDatabaseInput{
 			InstanceID: in.InstanceID, NodeID: primary.NodeID, BackupID: id, DatabaseName: inst.DatabaseName,
-			RootKeyID: inst.RootKeyID, AAD: contract.BackupAAD(id)}}
+			RootKeyID: inst.RootKeyID, AAD: contract.BackupAAD(id), KPInstanceID: inst.KPInstanceID}}
 	err := runData(ctx, call, &out, track)
 	return out, err
 }

@@ -57,7 +57,7 @@ func TestBackup_HappyPath(t *testing.T) {
 		BackupID: backupID, InstanceID: instanceID, RootKeyID: rootKeyID, KeyVersionID: "v1", RequestedBy: "alice"})
 	h.env.AssertActivityCalled(t, contract.ActivityBackupDatabase, mock.Anything, contract.BackupDatabaseInput{
 		InstanceID: instanceID, NodeID: "orders-db-1", BackupID: backupID, DatabaseName: "byok_orders_db",
-		RootKeyID: rootKeyID, AAD: contract.BackupAAD(backupID)})
+		RootKeyID: rootKeyID, AAD: contract.BackupAAD(backupID), KPInstanceID: kpInstance})
 	h.env.AssertActivityCalled(t, contract.ActivityCompleteBackupRecord, mock.Anything, contract.CompleteBackupRecordInput{
 		BackupID: backupID, InstanceID: instanceID, Location: backupID + ".byok", Bytes: 8192, SHA256: "c0ffee",
 		RootKeyID: rootKeyID, KeyVersionID: "v1", WrappedDEK: []byte("wrapped-backup-dek"),

@@ -96,7 +96,8 @@ func createInstance(ctx workflow.Context, in contract.ProvisionInput, key contra
 	}
 	track.nodes(rec.Nodes)
 	track.step("register instance with root key")
-	reg := contract.RegisterInstanceInput{RootKeyID: in.RootKeyID, InstanceCRN: rec.InstanceCRN}
+	reg := contract.RegisterInstanceInput{RootKeyID: in.RootKeyID, InstanceCRN: rec.InstanceCRN,
+		KPInstanceID: in.KPInstanceID}
 	if err := workflow.ExecuteActivity(ctx, contract.ActivityRegisterInstance, reg).Get(ctx, nil); err != nil {
 		return rec, err
 	}
@@ -120,7 +121,8 @@ func installKeys(ctx workflow.Context, in contract.ProvisionInput, nodes []contr
 	for i, n := range nodes {
 		calls[i] = nodeCall{node: n, activity: contract.ActivityInstallKey, input: contract.InstallKeyInput{
 			InstanceID: in.InstanceID, NodeID: n.NodeID, RootKeyID: in.RootKeyID,
-			AAD: contract.NodeAAD(in.InstanceID, n.NodeID), ExpectedVersionID: keyVersion}}
+			AAD: contract.NodeAAD(in.InstanceID, n.NodeID), ExpectedVersionID: keyVersion,
+			KPInstanceID: in.KPInstanceID}}
 	}
 	run := runOnNodes(ctx, calls, in.NodeDeadline, track)
 	if drop := slotsToDrop(run); len(drop) > 0 {

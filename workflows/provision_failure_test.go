@@ -89,7 +89,7 @@ func TestProvision_NodeFailureCompensatesInReverseOrder(t *testing.T) {
 	h.env.AssertActivityCalled(t, contract.ActivityMarkInstanceFailed, mock.Anything, contract.MarkInstanceFailedInput{
 		InstanceID: instanceID, Reason: "fixture failure of type KeySuspended"})
 	h.env.AssertActivityCalled(t, contract.ActivityDeregisterInstance, mock.Anything,
-		contract.DeregisterInstanceInput{RootKeyID: rootKeyID, InstanceCRN: instCRN})
+		contract.DeregisterInstanceInput{RootKeyID: rootKeyID, InstanceCRN: instCRN, KPInstanceID: kpInstance})
 	h.env.AssertActivityCalled(t, contract.ActivityDropInstanceDatabase, mock.Anything,
 		contract.DropInstanceDatabaseInput{InstanceID: instanceID, DatabaseName: "orders_db"})
 	h.env.AssertActivityNotCalled(t, contract.ActivityMarkInstanceActive, mock.Anything, mock.Anything)

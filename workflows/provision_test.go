@@ -85,7 +85,7 @@ func TestProvision_SendsEachNodeItsInputOnItsHostQueue(t *testing.T) {
 	for _, n := range nodes {
 		h.env.AssertActivityCalled(t, contract.ActivityInstallKey, mock.Anything, contract.InstallKeyInput{
 			InstanceID: instanceID, NodeID: n.NodeID, RootKeyID: rootKeyID,
-			AAD: contract.NodeAAD(instanceID, n.NodeID), ExpectedVersionID: "v1"})
+			AAD: contract.NodeAAD(instanceID, n.NodeID), ExpectedVersionID: "v1", KPInstanceID: kpInstance})
 	}
 	h.env.AssertActivityCalled(t, contract.ActivityCheckServiceAuthorization, mock.Anything,
 		contract.CheckServiceAuthorizationInput{KPInstanceID: kpInstance})

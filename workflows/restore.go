@@ -32,7 +32,7 @@ func RestoreFromBackup(ctx workflow.Context, in contract.RestoreInput) (res cont
 	if err != nil {
 		return res, err
 	}
-	prov, err := provisionNew(ctx, in, src.KPInstanceID, track)
+	prov, err := provisionNew(ctx, in, newKPInstance(in, src), track)
 	if err != nil {
 		return res, err
 	}
@@ -43,7 +43,7 @@ func RestoreFromBackup(ctx workflow.Context, in contract.RestoreInput) (res cont
 			undo.run(ctx, err)
 		}
 	}()
-	loaded, err := restoreInto(ctx, in, src.Backup, prov, track, &undo)
+	loaded, err := restoreInto(ctx, in, src, prov, track, &undo)
 	if err != nil {
 		return res, err
 	}
@@ -66,13 +66,19 @@ func checkRestorable(ctx workflow.Context, in contract.RestoreInput, track *trac
 	if err := workflow.ExecuteActivity(ctx, contract.ActivityCheckBackupRestorable, check).Get(ctx, &src); err != nil {
 		return src, err
 	}
-	if in.KPInstanceID != "" {
-		src.KPInstanceID = in.KPInstanceID
-	}
 	track.step("check service authorization")
-	auth := contract.CheckServiceAuthorizationInput{KPInstanceID: src.KPInstanceID, Create: in.CreateAuthorization}
+	auth := contract.CheckServiceAuthorizationInput{KPInstanceID: newKPInstance(in, src), Create: in.CreateAuthorization}
 	err := workflow.ExecuteActivity(ctx, contract.ActivityCheckServiceAuthorization, auth).Get(ctx, nil)
 	return src, err
+}
+
+// newKPInstance is the Key Protect instance of the new instance's root
+// key: the one the input names, else the backup's.
+func newKPInstance(in contract.RestoreInput, src contract.CheckBackupRestorableResult) string {
+	if in.KPInstanceID != "" {
+		return in.KPInstanceID
+	}
+	return src.KPInstanceID
 }
 
 // provisionNew provisions the new instance as a child workflow, which
@@ -93,13 +99,15 @@ func provisionNew(ctx workflow.Context, in contract.RestoreInput, kpInstanceID s
 }
 
 // restoreInto pushes the undoing of the new instance, then has its first
-// node load the backup.
-func restoreInto(ctx workflow.Context, in contract.RestoreInput, b contract.BackupRecord, prov contract.ProvisionResult,
-	track *tracker, undo *compensations) (contract.RestoreDatabaseResult, error) {
+// node load the backup of src, unwrapping its DEK in the backup's Key
+// Protect instance.
+func restoreInto(ctx workflow.Context, in contract.RestoreInput, src contract.CheckBackupRestorableResult,
+	prov contract.ProvisionResult, track *tracker, undo *compensations) (contract.RestoreDatabaseResult, error) {
 	var out contract.RestoreDatabaseResult
+	b := src.Backup
 	undo.push(contract.ActivityMarkInstanceFailed, markFailed(in.InstanceID))
-	undo.pushActivity(contract.ActivityDeregisterInstance,
-		contract.DeregisterInstanceInput{RootKeyID: prov.RootKeyID, InstanceCRN: prov.InstanceCRN})
+	undo.pushActivity(contract.ActivityDeregisterInstance, contract.DeregisterInstanceInput{RootKeyID: prov.RootKeyID,
+		InstanceCRN: prov.InstanceCRN, KPInstanceID: newKPInstance(in, src)})
 	inst, err := loadInstance(ctx, in.InstanceID, track)
 	if err != nil {
 		return out, err
@@ -113,7 +121,7 @@ func restoreInto(ctx workflow.Context, in contract.RestoreInput, b contract.Back
 		track.reported(r)
 	}
 	track.step("restore backup " + b.BackupID + " on node " + inst.Nodes[0].NodeID)
-	err = runData(ctx, restoreCall(in, b, inst), &out, track)
+	err = runData(ctx, restoreCall(in, b, src.KPInstanceID, inst), &out, track)
 	return out, err
 }
 
@@ -127,13 +135,14 @@ func undoNewInstance(in contract.RestoreInput, inst contract.LoadInstanceResult,
 	})
 }
 
-// restoreCall loads backup b into the new instance's database on its
-// first node.
-func restoreCall(in contract.RestoreInput, b contract.BackupRecord, inst contract.LoadInstanceResult) dataCall {
+// restoreCall loads backup b, whose root key is in Key Protect instance
+// backupKP, into the new instance's database on its first node.
+func restoreCall(in contract.RestoreInput, b contract.BackupRecord, backupKP string,
+	inst contract.LoadInstanceResult) dataCall {
 	n := inst.Nodes[0]
 	return dataCall{instanceID: in.InstanceID, node: n, activity: contract.ActivityRestoreDatabase,
 		deadline: in.NodeDeadline, hint: restoreRetryHint, input: contract.RestoreDatabaseInput{
 			InstanceID: in.InstanceID, NodeID: n.NodeID, DatabaseName: inst.DatabaseName,
 			BackupID: b.BackupID, Location: b.Location, SHA256: b.SHA256, RootKeyID: b.RootKeyID,
-			KeyVersionID: b.KeyVersionID, WrappedDEK: b.WrappedDEK, AAD: b.AAD}}
+			KeyVersionID: b.KeyVersionID, WrappedDEK: b.WrappedDEK, AAD: b.AAD, KPInstanceID: backupKP}}
 }

@@ -79,7 +79,7 @@ func TestRestore_SendsTheBackupLineageToANewNode(t *testing.T) {
 	h.env.AssertActivityCalled(t, contract.ActivityRestoreDatabase, mock.Anything, contract.RestoreDatabaseInput{
 		InstanceID: copyID, NodeID: "orders-db-1", DatabaseName: copyDB, BackupID: backupID, Location: w.Location,
 		SHA256: w.SHA256, RootKeyID: rootKeyID, KeyVersionID: "v1", WrappedDEK: w.WrappedDEK,
-		AAD: contract.BackupAAD(backupID)})
+		AAD: contract.BackupAAD(backupID), KPInstanceID: kpInstance})
 	require.Equal(t, []string{"byokflow-node-host-a"}, h.queues[contract.ActivityRestoreDatabase])
 	h.env.AssertActivityCalled(t, contract.ActivityCreateInstanceRecord, mock.Anything,
 		mock.MatchedBy(func(in contract.CreateInstanceRecordInput) bool {
@@ -173,7 +173,7 @@ func TestRestore_CorruptBackupUndoesTheNewInstance(t *testing.T) {
 	h.env.AssertActivityCalled(t, contract.ActivityDropInstanceDatabase, mock.Anything,
 		contract.DropInstanceDatabaseInput{InstanceID: copyID, DatabaseName: copyDB})
 	h.env.AssertActivityCalled(t, contract.ActivityDeregisterInstance, mock.Anything,
-		contract.DeregisterInstanceInput{RootKeyID: copyKey, InstanceCRN: copyCRN})
+		contract.DeregisterInstanceInput{RootKeyID: copyKey, InstanceCRN: copyCRN, KPInstanceID: kpInstance})
 	h.env.AssertActivityCalled(t, contract.ActivityMarkInstanceFailed, mock.Anything,
 		contract.MarkInstanceFailedInput{InstanceID: copyID, Reason: "fixture failure of type BackupCorrupt"})
 }

@@ -62,12 +62,13 @@ func targetVersion(ctx workflow.Context, in contract.RotateInput, inst contract.
 	if in.RewrapOnly {
 		track.step("read key version")
 		var cur contract.ReadKeyVersionResult
-		read := contract.ReadKeyVersionInput{RootKeyID: inst.RootKeyID}
+		read := contract.ReadKeyVersionInput{RootKeyID: inst.RootKeyID, KPInstanceID: inst.KPInstanceID}
 		err := workflow.ExecuteActivity(ctx, contract.ActivityReadKeyVersion, read).Get(ctx, &cur)
 		return contract.RotateKeyResult{KeyVersionID: cur.KeyVersionID}, err
 	}
 	track.step("rotate root key")
-	rotate := contract.RotateKeyInput{RootKeyID: inst.RootKeyID, FromVersionID: inst.KeyVersionID}
+	rotate := contract.RotateKeyInput{RootKeyID: inst.RootKeyID, FromVersionID: inst.KeyVersionID,
+		KPInstanceID: inst.KPInstanceID}
 	err := workflow.ExecuteActivity(ctx, contract.ActivityRotateKey, rotate).Get(ctx, &res)
 	return res, err
 }
@@ -81,7 +82,8 @@ func rewrapNodes(ctx workflow.Context, in contract.RotateInput, inst contract.Lo
 	for i, n := range inst.Nodes {
 		calls[i] = nodeCall{node: n, activity: contract.ActivityRewrapKey, input: contract.RewrapKeyInput{
 			InstanceID: in.InstanceID, NodeID: n.NodeID, RootKeyID: inst.RootKeyID,
-			AAD: contract.NodeAAD(in.InstanceID, n.NodeID), TargetVersionID: version}}
+			AAD: contract.NodeAAD(in.InstanceID, n.NodeID), TargetVersionID: version,
+			KPInstanceID: inst.KPInstanceID}}
 	}
 	run := runOnNodes(ctx, calls, in.NodeDeadline, track)
 	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline, rotateRetryHint); err != nil {

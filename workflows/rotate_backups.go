@@ -30,20 +30,23 @@ func rewrapBackups(ctx workflow.Context, in contract.RotateInput, inst contract.
 	todo := backupsToRewrap(list.Backups, inst.RootKeyID, version)
 	for i, b := range todo {
 		track.step(fmt.Sprintf("rewrap backup keys (%d of %d: %s)", i+1, len(todo), b.BackupID))
-		if err := rewrapBackup(ctx, in, inst.Nodes[0], b, version); err != nil {
+		if err := rewrapBackup(ctx, in, inst, b, version); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// rewrapBackup rewraps one backup's DEK on the primary node and records
+// rewrapBackup rewraps one backup's DEK (in the instance's Key Protect
+// instance) on the primary node and records
 // the new lineage.
-func rewrapBackup(ctx workflow.Context, in contract.RotateInput, primary contract.NodePlacement,
+func rewrapBackup(ctx workflow.Context, in contract.RotateInput, inst contract.LoadInstanceResult,
 	b contract.BackupRecord, version string) error {
 	var out contract.RewrapBackupKeyResult
+	primary := inst.Nodes[0]
 	rewrap := contract.RewrapBackupKeyInput{BackupID: b.BackupID, RootKeyID: b.RootKeyID,
-		KeyVersionID: b.KeyVersionID, WrappedDEK: b.WrappedDEK, AAD: b.AAD, TargetVersionID: version}
+		KeyVersionID: b.KeyVersionID, WrappedDEK: b.WrappedDEK, AAD: b.AAD, TargetVersionID: version,
+		KPInstanceID: inst.KPInstanceID}
 	err := workflow.ExecuteActivity(withNode(ctx, primary, in.NodeDeadline), contract.ActivityRewrapBackupKey, rewrap).
 		Get(ctx, &out)
 	if err != nil {

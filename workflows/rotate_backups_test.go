@@ -50,7 +50,7 @@ func TestRotate_RewrapsBackupKeysAndRecordsTheirLineage(t *testing.T) {
 		b := backupRecord(id, "v1")
 		h.env.AssertActivityCalled(t, contract.ActivityRewrapBackupKey, mock.Anything, contract.RewrapBackupKeyInput{
 			BackupID: id, RootKeyID: rootKeyID, KeyVersionID: "v1", WrappedDEK: b.WrappedDEK, AAD: b.AAD,
-			TargetVersionID: "v2"})
+			TargetVersionID: "v2", KPInstanceID: kpInstance})
 		h.env.AssertActivityCalled(t, contract.ActivityUpdateBackupKey, mock.Anything, contract.UpdateBackupKeyInput{
 			BackupID: id, KeyVersionID: "v2", WrappedDEK: []byte("dek-" + id + "-v2"), RequestedBy: "alice"})
 	}

@@ -49,10 +49,10 @@ func TestRotate_HappyPath(t *testing.T) {
 	require.Equal(t, concat([]string{contract.ActivityLoadInstance, contract.ActivityRotateKey}, rewraps,
 		[]string{contract.ActivityListBackupKeys, contract.ActivityRecordKeyVersion}), h.calls())
 	h.env.AssertActivityCalled(t, contract.ActivityRotateKey, mock.Anything,
-		contract.RotateKeyInput{RootKeyID: rootKeyID, FromVersionID: "v1"})
+		contract.RotateKeyInput{RootKeyID: rootKeyID, FromVersionID: "v1", KPInstanceID: kpInstance})
 	h.env.AssertActivityCalled(t, contract.ActivityRewrapKey, mock.Anything, contract.RewrapKeyInput{
 		InstanceID: instanceID, NodeID: "orders-db-2", RootKeyID: rootKeyID,
-		AAD: contract.NodeAAD(instanceID, "orders-db-2"), TargetVersionID: "v2"})
+		AAD: contract.NodeAAD(instanceID, "orders-db-2"), TargetVersionID: "v2", KPInstanceID: kpInstance})
 	h.env.AssertActivityCalled(t, contract.ActivityRecordKeyVersion, mock.Anything,
 		contract.RecordKeyVersionInput{InstanceID: instanceID, KeyVersionID: "v2", RequestedBy: "alice"})
 	require.ElementsMatch(t, []string{"byokflow-node-host-a", "byokflow-node-host-b", "byokflow-node-host-a"},
@@ -75,7 +75,7 @@ func TestRotate_AlreadyRotatedStillRewrapsAndCompletes(t *testing.T) {
 	require.Equal(t, "v1", res.FromVersionID)
 	require.Equal(t, "v2", res.KeyVersionID)
 	h.env.AssertActivityCalled(t, contract.ActivityRotateKey, mock.Anything,
-		contract.RotateKeyInput{RootKeyID: rootKeyID, FromVersionID: "v1"})
+		contract.RotateKeyInput{RootKeyID: rootKeyID, FromVersionID: "v1", KPInstanceID: kpInstance})
 	h.env.AssertActivityNumberOfCalls(t, contract.ActivityRewrapKey, 3)
 	h.env.AssertActivityCalled(t, contract.ActivityRecordKeyVersion, mock.Anything,
 		contract.RecordKeyVersionInput{InstanceID: instanceID, KeyVersionID: "v2", RequestedBy: "alice"})

@@ -59,14 +59,16 @@ func proofCiphertext(ctx workflow.Context, f shredFacts, track *tracker) (*contr
 	}
 	if b := f.guards.ProofBackup; b.BackupID != "" {
 		return &contract.ProveKeyDestroyedInput{RootKeyID: f.inst.RootKeyID, Subject: "wrapped DEK of backup " + b.BackupID,
-			Ciphertext: b.WrappedDEK, AAD: b.AAD}, nil
+			Ciphertext: b.WrappedDEK, AAD: b.AAD, KPInstanceID: f.inst.KPInstanceID}, nil
 	}
 	track.step("wrap a probe under root key " + f.inst.RootKeyID + " for the proof")
 	var probe contract.WrapProbeResult
-	wrap := contract.WrapProbeInput{InstanceID: f.in.InstanceID, RootKeyID: f.inst.RootKeyID}
+	wrap := contract.WrapProbeInput{InstanceID: f.in.InstanceID, RootKeyID: f.inst.RootKeyID,
+		KPInstanceID: f.inst.KPInstanceID}
 	err := workflow.ExecuteActivity(ctx, contract.ActivityWrapProbe, wrap).Get(ctx, &probe)
 	return &contract.ProveKeyDestroyedInput{RootKeyID: f.inst.RootKeyID, Ciphertext: probe.Ciphertext, AAD: probe.AAD,
-		Subject: fmt.Sprintf("shred probe of instance %s (key version %s)", f.in.InstanceID, probe.KeyVersionID)}, err
+		KPInstanceID: f.inst.KPInstanceID,
+		Subject:      fmt.Sprintf("shred probe of instance %s (key version %s)", f.in.InstanceID, probe.KeyVersionID)}, err
 }
 
 // destroyInstance marks the instance shredding, has every node destroy its
@@ -88,7 +90,8 @@ func destroyInstance(ctx workflow.Context, f *shredFacts, track *tracker) error 
 		return err
 	}
 	track.step("deregister instance from root key")
-	dereg := contract.DeregisterInstanceInput{RootKeyID: f.inst.RootKeyID, InstanceCRN: f.inst.InstanceCRN}
+	dereg := contract.DeregisterInstanceInput{RootKeyID: f.inst.RootKeyID, InstanceCRN: f.inst.InstanceCRN,
+		KPInstanceID: f.inst.KPInstanceID}
 	return workflow.ExecuteActivity(ctx, contract.ActivityDeregisterInstance, dereg).Get(ctx, nil)
 }
 
@@ -116,7 +119,7 @@ func shredNodes(ctx workflow.Context, in contract.ShredInput, nodes []contract.N
 // backups under it unrecoverable. With KeepRootKey it only reads the
 // key's state for the certificate.
 func destroyRootKey(ctx workflow.Context, f *shredFacts, probe *contract.ProveKeyDestroyedInput, track *tracker) error {
-	key, err := readKeyState(ctx, f.inst.RootKeyID, track)
+	key, err := readKeyState(ctx, f.inst.RootKeyID, f.inst.KPInstanceID, track)
 	if err != nil || f.in.KeepRootKey {
 		f.key = key
 		return err
@@ -137,7 +140,7 @@ func destroyRootKey(ctx workflow.Context, f *shredFacts, probe *contract.ProveKe
 		return err
 	}
 	f.unrecoverable = marked.BackupIDs
-	f.key, err = readKeyState(ctx, f.inst.RootKeyID, track)
+	f.key, err = readKeyState(ctx, f.inst.RootKeyID, f.inst.KPInstanceID, track)
 	return err
 }
 
@@ -146,16 +149,16 @@ func destroyRootKey(ctx workflow.Context, f *shredFacts, probe *contract.ProveKe
 func deleteRootKey(ctx workflow.Context, f *shredFacts, key contract.RootKeyState, track *tracker) error {
 	track.step(deleteKeyStep(key))
 	del := contract.DeleteRootKeyInput{RootKeyID: f.inst.RootKeyID, InstanceID: f.in.InstanceID,
-		RequestedBy: f.in.RequestedBy}
+		RequestedBy: f.in.RequestedBy, KPInstanceID: f.inst.KPInstanceID}
 	err := workflow.ExecuteActivity(withKeyDeletion(ctx, f.in.ApprovalTimeout), contract.ActivityDeleteRootKey, del).
 		Get(ctx, nil)
 	return keyDeletionError(err, f.in, f.inst.RootKeyID)
 }
 
-func readKeyState(ctx workflow.Context, rootKeyID string, track *tracker) (contract.RootKeyState, error) {
+func readKeyState(ctx workflow.Context, rootKeyID, kpInstanceID string, track *tracker) (contract.RootKeyState, error) {
 	var key contract.RootKeyState
 	track.step("read state of root key " + rootKeyID)
-	read := contract.GetKeyStateInput{RootKeyID: rootKeyID}
+	read := contract.GetKeyStateInput{RootKeyID: rootKeyID, KPInstanceID: kpInstanceID}
 	err := workflow.ExecuteActivity(ctx, contract.ActivityGetKeyState, read).Get(ctx, &key)
 	return key, err
 }

@@ -104,10 +104,10 @@ func TestShred_FullPathInOrder(t *testing.T) {
 	h.env.AssertActivityCalled(t, contract.ActivityDropInstanceDatabase, mock.Anything,
 		contract.DropInstanceDatabaseInput{InstanceID: instanceID, DatabaseName: "byok_orders_db"})
 	h.env.AssertActivityCalled(t, contract.ActivityDeregisterInstance, mock.Anything,
-		contract.DeregisterInstanceInput{RootKeyID: rootKeyID, InstanceCRN: instCRN})
+		contract.DeregisterInstanceInput{RootKeyID: rootKeyID, InstanceCRN: instCRN, KPInstanceID: kpInstance})
 	h.env.AssertActivityCalled(t, contract.ActivityProveKeyDestroyed, mock.Anything, contract.ProveKeyDestroyedInput{
 		RootKeyID: rootKeyID, Subject: "shred probe of instance orders-db (key version v1)",
-		Ciphertext: []byte("wrapped-probe"), AAD: []string{"byokflow-shred-probe:orders-db"}})
+		Ciphertext: []byte("wrapped-probe"), AAD: []string{"byokflow-shred-probe:orders-db"}, KPInstanceID: kpInstance})
 	require.Equal(t, "done", h.queryProgress().Step)
 }
 
@@ -150,7 +150,8 @@ func TestShred_BackupDEKServesAsProof(t *testing.T) {
 	h.env.AssertActivityCalled(t, contract.ActivityCheckShredGuards, mock.Anything, contract.CheckShredGuardsInput{
 		InstanceID: instanceID, RootKeyID: rootKeyID, IncludeBackups: true})
 	h.env.AssertActivityCalled(t, contract.ActivityProveKeyDestroyed, mock.Anything, contract.ProveKeyDestroyedInput{
-		RootKeyID: rootKeyID, Subject: "wrapped DEK of backup " + backupID, Ciphertext: b.WrappedDEK, AAD: b.AAD})
+		RootKeyID: rootKeyID, Subject: "wrapped DEK of backup " + backupID, Ciphertext: b.WrappedDEK, AAD: b.AAD,
+		KPInstanceID: kpInstance})
 }
 
 func TestShred_GuardsRefuseBeforeAnythingIsDestroyed(t *testing.T) {

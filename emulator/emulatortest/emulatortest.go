@@ -106,6 +106,24 @@ func (e *Env) PolicyClientFor(t testing.TB, apiKey string) *iampolicymanagementv
 // its ID; an existing identical policy is reused.
 func (e *Env) AuthorizeService(t testing.TB) string {
 	t.Helper()
+	return e.AuthorizeServiceFor(t, e.Dev.KPInstanceID)
+}
+
+// AddKPInstance adds Key Protect instance id to the development account
+// and gives the development operator Manager on it, as on the default
+// instance.
+func (e *Env) AddKPInstance(t testing.TB, id string) {
+	t.Helper()
+	d := e.Dev
+	require.NoError(t, e.Server.AddKPInstance(d.AccountID, id), "add Key Protect instance %s", id)
+	require.NoError(t, e.Server.AddUser(d.AccountID, d.OperatorAPIKey, d.OperatorIAMID,
+		map[string]string{d.KPInstanceID: "Manager", id: "Manager"}), "grant the operator Manager on %s", id)
+}
+
+// AuthorizeServiceFor is AuthorizeService for Key Protect instance
+// kpInstanceID.
+func (e *Env) AuthorizeServiceFor(t testing.TB, kpInstanceID string) string {
+	t.Helper()
 	svc := e.PolicyClient(t)
 	p, resp, err := svc.CreatePolicy(svc.NewCreatePolicyOptions("authorization",
 		[]iampolicymanagementv1.PolicySubject{{Attributes: []iampolicymanagementv1.SubjectAttribute{
@@ -116,7 +134,7 @@ func (e *Env) AuthorizeService(t testing.TB) string {
 		[]iampolicymanagementv1.PolicyResource{{Attributes: []iampolicymanagementv1.ResourceAttribute{
 			{Name: core.StringPtr("accountId"), Value: core.StringPtr(e.Dev.AccountID), Operator: core.StringPtr("stringEquals")},
 			{Name: core.StringPtr("serviceName"), Value: core.StringPtr("kms"), Operator: core.StringPtr("stringEquals")},
-			{Name: core.StringPtr("serviceInstance"), Value: core.StringPtr(e.Dev.KPInstanceID), Operator: core.StringPtr("stringEquals")},
+			{Name: core.StringPtr("serviceInstance"), Value: core.StringPtr(kpInstanceID), Operator: core.StringPtr("stringEquals")},
 		}}},
 	))
 	if resp != nil && resp.StatusCode == 409 {

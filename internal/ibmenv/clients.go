@@ -72,3 +72,14 @@ func (e Env) ServiceAuthenticator() (*core.IamAuthenticator, error) {
 	}
 	return auth, nil
 }
+
+// ForKPInstance returns e bound to Key Protect instance id: same endpoint
+// and API keys, another Bluemix-Instance. An empty id returns e unchanged.
+// Clients built from it cache their own tokens: build one per identity and
+// instance, once.
+func (e Env) ForKPInstance(id string) Env {
+	if id != "" {
+		e.KPInstanceID = id
+	}
+	return e
+}

@@ -52,3 +52,15 @@ func TestRegionOf_KPEndpoints(t *testing.T) {
 		require.Equal(t, want, regionOf(url), url)
 	}
 }
+
+func TestForKPInstance_ChangesOnlyTheInstance(t *testing.T) {
+	e := Read(envOf(map[string]string{"IBMCLOUD_API_KEY": "k", "BYOK_SERVICE_API_KEY": "s",
+		"BYOK_KP_INSTANCE_ID": "kp-1", "BYOK_KP_URL": "https://eu-de.kms.cloud.ibm.com"}))
+
+	other := e.ForKPInstance("kp-2")
+
+	require.Equal(t, "kp-2", other.KPInstanceID)
+	other.KPInstanceID = e.KPInstanceID
+	require.Equal(t, e, other, "same endpoint and identities")
+	require.Equal(t, e, e.ForKPInstance(""), "empty keeps the default instance")
+}
