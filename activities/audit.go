@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -37,19 +38,11 @@ func (a *Activities) audit(ctx context.Context, e auditEntry) error {
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", e.operation, err)
 	}
-	ev := catalog.AuditEvent{Actor: or(e.actor, systemActor), Operation: e.operation,
+	ev := catalog.AuditEvent{Actor: cmp.Or(e.actor, systemActor), Operation: e.operation,
 		InstanceID: e.instanceID, RootKeyID: e.rootKeyID, WorkflowID: e.workflowID, Detail: detail}
 	if e.workflowID != "" {
 		ev.EventKey = e.workflowID + "/" + e.operation + "/" + e.instanceID + "/" + e.key
 	}
 	_, err = a.catalog.AppendAudit(ctx, ev)
 	return err
-}
-
-// or returns v, or def when v is empty.
-func or(v, def string) string {
-	if v != "" {
-		return v
-	}
-	return def
 }

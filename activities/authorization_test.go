@@ -63,7 +63,7 @@ func TestCheckServiceAuthorization_FindsPolicyMadeByHand(t *testing.T) {
 // RegistrarFor) serves only its own.
 func TestCheckServiceAuthorization_OtherKPInstanceIsInvalidInput(t *testing.T) {
 	h := newHarness(t)
-	h.acts.kp.keysFor, h.acts.kp.registrarFor = nil, nil
+	h.acts.kp.multi = false
 	other := "11111111-2222-4333-8444-555555555555"
 
 	err := h.run(contract.ActivityCheckServiceAuthorization,

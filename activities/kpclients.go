@@ -2,57 +2,36 @@ package activities
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/byokflow/byokflow/contract"
+	"github.com/byokflow/byokflow/internal/clientcache"
 )
 
 // kpClients hands out the Key Protect clients of each Key Protect
 // instance: the default instance's from Clients, the others built once by
 // the factories and cached, so that every client keeps its IAM token.
 type kpClients struct {
-	def          string
-	mu           sync.Mutex
-	keys         map[string]KeyAdmin
-	registrars   map[string]Registrar
-	keysFor      func(kpInstanceID string) (KeyAdmin, error)
-	registrarFor func(kpInstanceID string) (Registrar, error)
+	def        string
+	multi      bool // the factories can build clients for any instance
+	keys       *clientcache.Cache[KeyAdmin]
+	registrars *clientcache.Cache[Registrar]
 }
 
 func newKPClients(def string, c Clients) *kpClients {
-	k := &kpClients{def: def, keys: map[string]KeyAdmin{}, registrars: map[string]Registrar{},
-		keysFor: c.KeysFor, registrarFor: c.RegistrarFor}
+	k := &kpClients{def: def, multi: c.KeysFor != nil && c.RegistrarFor != nil,
+		keys: clientcache.New(c.KeysFor), registrars: clientcache.New(c.RegistrarFor)}
 	if c.Keys != nil {
-		k.keys[def] = c.Keys
+		k.keys.Put(def, c.Keys)
 	}
 	if c.Registrar != nil {
-		k.registrars[def] = c.Registrar
+		k.registrars.Put(def, c.Registrar)
 	}
 	return k
 }
 
 // serves reports whether clients of Key Protect instance id can be had.
 func (k *kpClients) serves(id string) bool {
-	return id == "" || id == k.def || (k.keysFor != nil && k.registrarFor != nil)
-}
-
-// cached returns the client of id from m, building it with build once.
-func cached[T any](k *kpClients, m map[string]T, id string, build func(string) (T, error)) (T, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if c, ok := m[id]; ok {
-		return c, nil
-	}
-	var zero T
-	if build == nil {
-		return zero, fmt.Errorf("no Key Protect client for instance %s", id)
-	}
-	c, err := build(id)
-	if err != nil {
-		return zero, fmt.Errorf("dial Key Protect instance %s: %w", id, err)
-	}
-	m[id] = c
-	return c, nil
+	return id == "" || id == k.def || k.multi
 }
 
 // kpInstance resolves an input's Key Protect instance (empty: the
@@ -78,7 +57,11 @@ func (a *Activities) keysFor(id, verb string) (KeyAdmin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cached(a.kp, a.kp.keys, id, a.kp.keysFor)
+	keys, err := a.kp.keys.Get(id)
+	if err != nil {
+		return nil, fmt.Errorf("dial Key Protect instance %s: %w", id, err)
+	}
+	return keys, nil
 }
 
 // registrarFor is the service's registrar of instance id (empty: the
@@ -88,5 +71,9 @@ func (a *Activities) registrarFor(id, verb string) (Registrar, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cached(a.kp, a.kp.registrars, id, a.kp.registrarFor)
+	registrar, err := a.kp.registrars.Get(id)
+	if err != nil {
+		return nil, fmt.Errorf("dial Key Protect instance %s: %w", id, err)
+	}
+	return registrar, nil
 }

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -111,7 +112,7 @@ func (a *Activities) hosts(ctx context.Context, verb string) ([]catalog.Host, er
 
 func (a *Activities) newInstance(in contract.CreateInstanceRecordInput) catalog.Instance {
 	return catalog.Instance{ID: in.InstanceID, CRN: instanceCRN(a.cfg, in.InstanceID),
-		KPInstanceID: or(in.KPInstanceID, a.cfg.KPInstanceID), RootKeyID: in.RootKeyID,
+		KPInstanceID: cmp.Or(in.KPInstanceID, a.cfg.KPInstanceID), RootKeyID: in.RootKeyID,
 		KeyVersionAtCreate: in.KeyVersionID, DatabaseName: databaseName(in.InstanceID),
 		State: catalog.InstanceProvisioning, NodeCount: in.Nodes, WorkflowID: in.WorkflowID}
 }

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -49,7 +50,7 @@ func (a *Activities) ValidateRootKey(ctx context.Context, in contract.ValidateRo
 // operatorOp describes a call made with the operator identity on Key
 // Protect instance kpInstanceID (empty: the default instance).
 func (a *Activities) operatorOp(kpInstanceID, verb, keyID string) kpOp {
-	return kpOp{verb: verb, keyID: keyID, instance: or(kpInstanceID, a.cfg.KPInstanceID),
+	return kpOp{verb: verb, keyID: keyID, instance: cmp.Or(kpInstanceID, a.cfg.KPInstanceID),
 		serviceName: a.cfg.ServiceName, accountID: a.cfg.AccountID}
 }
 

@@ -63,7 +63,7 @@ func TestValidateRootKey_UnknownOperatorKeyIsAccessDenied(t *testing.T) {
 	env.OperatorAPIKey = "not-a-known-api-key"
 	clients, err := dialIBM(env)
 	require.NoError(t, err)
-	h.acts.kp.keys[env.KPInstanceID] = clients.Keys
+	h.acts.kp.keys.Put(env.KPInstanceID, clients.Keys)
 
 	err = h.run(contract.ActivityValidateRootKey, contract.ValidateRootKeyInput{RootKeyID: key.ID}, nil)
 

@@ -3,42 +3,37 @@ package node
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/byokflow/byokflow/encryption"
+	"github.com/byokflow/byokflow/internal/clientcache"
 )
 
 // wrappers hands out the KeyWrapper of each Key Protect instance: the
 // default one for "", the others built once by Config.WrapperFor and
 // cached, so that every client keeps its IAM token.
 type wrappers struct {
-	def   encryption.KeyWrapper
-	build func(kpInstanceID string) (encryption.KeyWrapper, error)
-	mu    sync.Mutex
-	byID  map[string]encryption.KeyWrapper
+	def  encryption.KeyWrapper
+	byID *clientcache.Cache[encryption.KeyWrapper] // nil: every instance is the default
 }
 
 func newWrappers(def encryption.KeyWrapper, build func(string) (encryption.KeyWrapper, error)) *wrappers {
-	return &wrappers{def: def, build: build, byID: map[string]encryption.KeyWrapper{}}
+	w := &wrappers{def: def}
+	if build != nil {
+		w.byID = clientcache.New(build)
+	}
+	return w
 }
 
 // wrapperFor returns the KeyWrapper of Key Protect instance kpInstanceID;
 // "" (and every instance, without Config.WrapperFor) is the default.
 func (a *Agent) wrapperFor(kpInstanceID string) (encryption.KeyWrapper, error) {
-	w := a.wrappers
-	if kpInstanceID == "" || w.build == nil {
-		return w.def, nil
+	if kpInstanceID == "" || a.wrappers.byID == nil {
+		return a.wrappers.def, nil
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if k, ok := w.byID[kpInstanceID]; ok {
-		return k, nil
-	}
-	k, err := w.build(kpInstanceID)
+	k, err := a.wrappers.byID.Get(kpInstanceID)
 	if err != nil {
 		return nil, fmt.Errorf("dial Key Protect instance %s on host %s: %w", kpInstanceID, a.host, err)
 	}
-	w.byID[kpInstanceID] = k
 	return k, nil
 }
 

@@ -7,6 +7,7 @@
 package ibmenv
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"os"
@@ -84,10 +85,10 @@ func (e Env) Require(names ...string) error {
 }
 
 func (e Env) withDefaults() Env {
-	e.KPURL = strings.TrimRight(or(e.KPURL, DefaultKPURL), "/")
-	e.IAMURL = strings.TrimRight(or(e.IAMURL, DefaultIAMURL), "/")
-	e.ServiceName = or(e.ServiceName, DefaultServiceName)
-	e.Region = or(e.Region, regionOf(e.KPURL))
+	e.KPURL = strings.TrimRight(cmp.Or(e.KPURL, DefaultKPURL), "/")
+	e.IAMURL = strings.TrimRight(cmp.Or(e.IAMURL, DefaultIAMURL), "/")
+	e.ServiceName = cmp.Or(e.ServiceName, DefaultServiceName)
+	e.Region = cmp.Or(e.Region, regionOf(e.KPURL))
 	return e
 }
 
@@ -123,11 +124,4 @@ func RedactURL(s string) string {
 		return s
 	}
 	return u.Redacted()
-}
-
-func or(v, def string) string {
-	if v != "" {
-		return v
-	}
-	return def
 }
