@@ -22,6 +22,7 @@ type composeFile struct {
 		Environment map[string]string `yaml:"environment"`
 		Ports       []string          `yaml:"ports"`
 		DependsOn   []string          `yaml:"depends_on"`
+		Privileged  bool              `yaml:"privileged"`
 	} `yaml:"services"`
 }
 
@@ -65,7 +66,7 @@ func TestCompose_DescribesTheStack(t *testing.T) {
 
 func TestCompose_ProgramsExistAndShareTheDevSettings(t *testing.T) {
 	c := readCompose(t)
-	for _, name := range []string{"emulator", "worker", "node-a", "node-b", "node-c"} {
+	for _, name := range []string{"emulator", "worker"} {
 		cmd := strings.Fields(commandLine(c.Services[name].Command))
 		require.GreaterOrEqual(t, len(cmd), 3, name)
 		require.Equal(t, []string{"go", "run"}, cmd[:2], name)
@@ -86,5 +87,30 @@ func TestCompose_ProgramsExistAndShareTheDevSettings(t *testing.T) {
 	for _, k := range []string{"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "BYOK_DATABASE_URL", "BYOK_KP_URL", "BYOK_IAM_URL", "BYOK_BACKUP_DIR"} {
 		require.NotEmpty(t, env[k], k)
 	}
-	require.Equal(t, env, c.Services["node-a"].Environment, "worker and node agents share one setting block")
+	nodeEnv := c.Services["node-a"].Environment
+	require.NotContains(t, nodeEnv, "BYOK_DATABASE_URL", "node agents get no catalog credentials")
+	require.NotContains(t, nodeEnv, "IBMCLOUD_API_KEY", "node agents act as the service, not the operator")
+	for _, k := range []string{"BYOK_SERVICE_API_KEY", "BYOK_KP_URL", "BYOK_KP_INSTANCE_ID", "BYOK_IAM_URL"} {
+		require.Equal(t, env[k], nodeEnv[k], k)
+	}
+}
+
+// TestCompose_NodeAgentsRunOnEncryptedVolumes: every node container is
+// privileged (loop devices, mount and fscrypt ioctls) and runs the node
+// agent through the entry point that makes its encrypted volume.
+func TestCompose_NodeAgentsRunOnEncryptedVolumes(t *testing.T) {
+	c := readCompose(t)
+	script, err := os.ReadFile("scripts/node-entrypoint.sh")
+	require.NoError(t, err)
+	for _, host := range []string{"a", "b", "c"} {
+		svc := c.Services["node-"+host]
+		require.True(t, svc.Privileged, "node-%s must be privileged for loop devices and fscrypt", host)
+		require.Equal(t, "scripts/node-entrypoint.sh "+host, commandLine(svc.Command))
+	}
+	for _, want := range []string{"mkfs.ext4 -q -F -O encrypt", "mount -o loop",
+		"go run ./worker node --host \"$host\" --data-dir /node --storage /storage"} {
+		require.Contains(t, string(script), want)
+	}
+	out, err := exec.Command("go", "list", "./worker").CombinedOutput()
+	require.NoError(t, err, string(out))
 }

@@ -55,19 +55,11 @@ type PolicyAPI interface {
 		*iampolicymanagementv1.Policy, *core.DetailedResponse, error)
 }
 
-// DBAdmin creates and drops instance databases on the database server.
-// Both are idempotent.
-type DBAdmin interface {
-	CreateDatabase(ctx context.Context, name string) error
-	DropDatabase(ctx context.Context, name string) error
-}
-
 // The real clients plug in unchanged.
 var (
 	_ KeyAdmin  = (*kp.Client)(nil)
 	_ PolicyAPI = (*iampolicymanagementv1.IamPolicyManagementV1)(nil)
 	_ Registrar = (*ServiceRegistrar)(nil)
-	_ DBAdmin   = (*PGAdmin)(nil)
 )
 
 // Clients are the activities' collaborators. Each is built once per
@@ -83,7 +75,6 @@ type Clients struct {
 	RegistrarFor func(kpInstanceID string) (Registrar, error)
 	Policies     PolicyAPI
 	Catalog      *catalog.Catalog
-	Admin        DBAdmin
 }
 
 // Activities implements every control-plane activity of contract/control.go.
@@ -93,7 +84,6 @@ type Activities struct {
 	kp       *kpClients
 	policies PolicyAPI
 	catalog  *catalog.Catalog
-	admin    DBAdmin
 	closers  []func()
 }
 
@@ -107,11 +97,10 @@ func New(cfg Config, c Clients) *Activities {
 		cfg.Region = ibmenv.DefaultRegion
 	}
 	return &Activities{cfg: cfg, kp: newKPClients(cfg.KPInstanceID, c), policies: c.Policies,
-		catalog: c.Catalog, admin: c.Admin}
+		catalog: c.Catalog}
 }
 
-// Close releases what Dial opened (the catalog and the database server
-// pool). It does nothing for activities built with New.
+// Close releases what Dial opened (the catalog). It does nothing for activities built with New.
 func (a *Activities) Close() {
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		a.closers[i]()
@@ -131,8 +120,6 @@ func (a *Activities) Register(w worker.ActivityRegistry) {
 		{contract.ActivityMarkInstanceFailed, a.MarkInstanceFailed},
 		{contract.ActivityRegisterInstance, a.RegisterInstance},
 		{contract.ActivityDeregisterInstance, a.DeregisterInstance},
-		{contract.ActivityCreateInstanceDatabase, a.CreateInstanceDatabase},
-		{contract.ActivityDropInstanceDatabase, a.DropInstanceDatabase},
 		{contract.ActivityMarkInstanceActive, a.MarkInstanceActive},
 		{contract.ActivityLoadInstance, a.LoadInstance},
 		{contract.ActivityRotateKey, a.RotateKey},
@@ -154,6 +141,8 @@ func (a *Activities) Register(w worker.ActivityRegistry) {
 		{contract.ActivityProveKeyDestroyed, a.ProveKeyDestroyed},
 		{contract.ActivityMarkBackupsUnrecoverable, a.MarkBackupsUnrecoverable},
 		{contract.ActivityWriteShredCertificate, a.WriteShredCertificate},
+		{contract.ActivityRecordNodeReports, a.RecordNodeReports},
+		{contract.ActivityRegisterHost, a.RegisterHost},
 	} {
 		w.RegisterActivityWithOptions(r.fn, activity.RegisterOptions{Name: r.name})
 	}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/byokflow/byokflow/catalog"
 	"github.com/byokflow/byokflow/internal/ibmenv"
 )
@@ -15,7 +13,8 @@ import (
 // over them: the operator's Key Protect client (token from
 // env.IAMURL+"/oidc/token"), the operator's IAM policy client and the
 // service's registrar (both go-sdk-core IamAuthenticators on env.IAMURL),
-// the catalog and a pool for instance databases on env.DatabaseURL. The
+// and the catalog on env.DatabaseURL (which holds the catalog alone: every
+// instance runs its own servers on its nodes). The
 // Key Protect clients of another instance an input names are built on
 // first use and kept. Every client caches its IAM token: call Dial once
 // per worker and Close on shutdown.
@@ -28,14 +27,9 @@ func Dial(ctx context.Context, env ibmenv.Env) (*Activities, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial catalog at %s: %w", ibmenv.RedactURL(env.DatabaseURL), err)
 	}
-	pool, err := pgxpool.New(ctx, env.DatabaseURL)
-	if err != nil {
-		cat.Close()
-		return nil, fmt.Errorf("dial database server at %s: %w", ibmenv.RedactURL(env.DatabaseURL), err)
-	}
-	clients.Catalog, clients.Admin = cat, NewPGAdmin(pool)
+	clients.Catalog = cat
 	a := New(ConfigOf(env), clients)
-	a.closers = []func(){cat.Close, pool.Close}
+	a.closers = []func(){cat.Close}
 	return a, nil
 }
 

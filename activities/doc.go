@@ -22,7 +22,7 @@
 // enters an input, a result, an error message, a log line or the catalog.
 //
 // The SDK clients sit behind small interfaces declared here (KeyAdmin,
-// Registrar, PolicyAPI, DBAdmin), which the real clients satisfy unchanged.
+// Registrar, PolicyAPI), which the real clients satisfy unchanged.
 //
 // This package may import contract, catalog, the IBM SDK clients, pgx and
 // Temporal's activity packages. It must not import workflows, node or

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	kp "github.com/IBM/keyprotect-go-client"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -17,7 +16,6 @@ import (
 	"github.com/byokflow/byokflow/catalog/catalogtest"
 	"github.com/byokflow/byokflow/emulator/emulatortest"
 	"github.com/byokflow/byokflow/internal/ibmenv"
-	"github.com/byokflow/byokflow/internal/testenv"
 )
 
 // harness runs the activities, registered under their contract names, in
@@ -41,14 +39,14 @@ func newHarness(t *testing.T, opts ...emulatortest.Option) *harness {
 	return h
 }
 
-// newCatalogHarness adds a catalog in a fresh schema and a database admin
-// on BYOK_TEST_DATABASE (tier 3; skipped without it).
+// newCatalogHarness adds a catalog in a fresh schema on BYOK_TEST_DATABASE
+// (tier 3; skipped without it).
 func newCatalogHarness(t *testing.T) *harness {
 	t.Helper()
 	cat := catalogtest.Open(t)
 	h := newHarness(t)
 	h.cat = cat
-	h.build(Clients{Catalog: cat, Admin: NewPGAdmin(testPool(t))})
+	h.build(Clients{Catalog: cat})
 	return h
 }
 
@@ -58,7 +56,7 @@ func (h *harness) build(extra Clients) {
 	h.t.Helper()
 	clients, err := dialIBM(h.emuEnv())
 	require.NoError(h.t, err)
-	clients.Catalog, clients.Admin = extra.Catalog, extra.Admin
+	clients.Catalog = extra.Catalog
 	h.acts = New(ConfigOf(h.emuEnv()), clients)
 	var suite testsuite.WorkflowTestSuite
 	// Expected activity failures would otherwise fill the test output.
@@ -121,13 +119,4 @@ func requireRetryable(t *testing.T, err error) {
 	if errors.As(err, &appErr) {
 		require.False(t, appErr.NonRetryable(), "want a retryable error, got %v", err)
 	}
-}
-
-// testPool opens a pool on BYOK_TEST_DATABASE, closed when t ends.
-func testPool(t *testing.T) *pgxpool.Pool {
-	t.Helper()
-	pool, err := pgxpool.New(context.Background(), testenv.DatabaseURL(t))
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	return pool
 }

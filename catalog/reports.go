@@ -34,10 +34,25 @@ type KeyStatusReport struct {
 	CheckValue   string    `db:"check_value"` // key check value of the DEK, never the DEK
 	Detail       string    `db:"detail"`
 	ReportedAt   time.Time `db:"reported_at"` // the node's clock; zero means the catalog's
+	Server
+}
+
+// Server is what a report says of the node's PostgreSQL server and its
+// encrypted storage (see contract.NodeReport).
+type Server struct {
+	Role         string `db:"role"` // primary, standby, or empty before the server was made
+	ServerUp     bool   `db:"server_up"`
+	Address      string `db:"address"`
+	Replication  string `db:"replication"`
+	LagBytes     int64  `db:"lag_bytes"`
+	Storage      string `db:"storage"`
+	StorageKeyID string `db:"storage_key_id"` // fscrypt key identifier: a public hash, not the key
+	StorageKey   string `db:"storage_key"`
 }
 
 const reportColumns = `id, instance_id, node_id, root_key_id, key_version_id, state,
-	check_value, detail, reported_at`
+	check_value, detail, reported_at, role, server_up, address, replication, lag_bytes,
+	storage, storage_key_id, storage_key`
 
 // AppendReport stores a report and returns it with its ID and time. The
 // node must be recorded (AddNodes) first; otherwise the error wraps
@@ -49,10 +64,12 @@ func (c *Catalog) AppendReport(ctx context.Context, r KeyStatusReport) (KeyStatu
 		at = &r.ReportedAt
 	}
 	rows, _ := c.pool.Query(ctx, `INSERT INTO key_status_reports (instance_id, node_id, root_key_id,
-		key_version_id, state, check_value, detail, reported_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now()))
+		key_version_id, state, check_value, detail, reported_at, role, server_up, address,
+		replication, lag_bytes, storage, storage_key_id, storage_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now()), $9, $10, $11, $12, $13, $14, $15, $16)
 		RETURNING `+reportColumns,
-		r.InstanceID, r.NodeID, r.RootKeyID, r.KeyVersionID, r.State, r.CheckValue, r.Detail, at)
+		r.InstanceID, r.NodeID, r.RootKeyID, r.KeyVersionID, r.State, r.CheckValue, r.Detail, at,
+		r.Role, r.ServerUp, r.Address, r.Replication, r.LagBytes, r.Storage, r.StorageKeyID, r.StorageKey)
 	stored, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[KeyStatusReport])
 	if pgCode(err) == codeForeignKeyViolation {
 		return KeyStatusReport{}, fmt.Errorf("append key status of node %s of instance %s: node %w",

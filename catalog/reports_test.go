@@ -19,6 +19,9 @@ func TestAppendReport_StoresAndAssigns(t *testing.T) {
 
 	withTime := report("orders-db", "n0", catalog.KeyActive)
 	withTime.ReportedAt = at
+	withTime.Server = catalog.Server{Role: "standby", ServerUp: true, Address: "127.0.0.1:45001",
+		Replication: "streaming", LagBytes: 512, Storage: "fscrypt v2 aes-256-xts",
+		StorageKeyID: "00112233445566778899aabbccddeeff", StorageKey: "present"}
 	got, err := e.cat.AppendReport(ctx, withTime)
 	require.NoError(t, err)
 	require.NotZero(t, got.ID)
@@ -41,6 +44,8 @@ func TestAppendReport_Rejects(t *testing.T) {
 		{name: "unknown node", report: report("orders-db", "n7", catalog.KeyActive), wantErr: catalog.ErrNotFound},
 		{name: "unknown instance", report: report("missing-db", "n0", catalog.KeyActive), wantErr: catalog.ErrNotFound},
 		{name: "unknown state", report: report("orders-db", "n0", "rotated"), wantCode: codeCheckViolation},
+		{name: "unknown role", report: withRole(report("orders-db", "n0", catalog.KeyActive), "leader"),
+			wantCode: codeCheckViolation},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,4 +187,9 @@ func details(rs []catalog.KeyStatusReport) []string {
 		out = append(out, r.Detail)
 	}
 	return out
+}
+
+func withRole(r catalog.KeyStatusReport, role string) catalog.KeyStatusReport {
+	r.Role = role
+	return r
 }

@@ -24,13 +24,15 @@ type NodeStatus struct {
 	CheckValue   string
 	Detail       string
 	ReportedAt   time.Time
+	Server
 }
 
 // latestStatusSQL picks, per node, the report with the newest reported_at
 // (the node's own clock, so comparable within one node), the highest id
 // breaking ties, and joins it to every node of the instance.
 const latestStatusSQL = `SELECT n.node_id, n.host, n.task_queue, n.ordinal,
-	r.id, r.root_key_id, r.key_version_id, r.state, r.check_value, r.detail, r.reported_at
+	r.id, r.root_key_id, r.key_version_id, r.state, r.check_value, r.detail, r.reported_at,
+	r.role, r.server_up, r.address, r.replication, r.lag_bytes, r.storage, r.storage_key_id, r.storage_key
 FROM nodes n
 LEFT JOIN (
 	SELECT DISTINCT ON (node_id) *
@@ -62,12 +64,18 @@ func scanNodeStatus(row pgx.CollectableRow) (NodeStatus, error) {
 	var id *int64
 	var rootKey, version, state, check, detail *string
 	var at *time.Time
+	var role, address, replication, storage, storageKeyID, storageKey *string
+	var up *bool
+	var lag *int64
 	err := row.Scan(&s.NodeID, &s.Host, &s.TaskQueue, &s.Ordinal,
-		&id, &rootKey, &version, &state, &check, &detail, &at)
+		&id, &rootKey, &version, &state, &check, &detail, &at,
+		&role, &up, &address, &replication, &lag, &storage, &storageKeyID, &storageKey)
 	if err != nil || id == nil {
 		s.State = KeyPending
 		return s, err
 	}
+	s.Server = Server{Role: *role, ServerUp: *up, Address: *address, Replication: *replication,
+		LagBytes: *lag, Storage: *storage, StorageKeyID: *storageKeyID, StorageKey: *storageKey}
 	s.Reported, s.ReportID = true, *id
 	s.RootKeyID, s.KeyVersionID, s.State = *rootKey, *version, KeyState(*state)
 	s.CheckValue, s.Detail, s.ReportedAt = *check, *detail, *at

@@ -96,6 +96,9 @@ type RestoreInput struct {
 	// NodeDeadline bounds the wait for each node agent; 0 means
 	// DefaultNodeDeadline.
 	NodeDeadline time.Duration
+	// AdminVerifier is the SCRAM-SHA-256 verifier of the new instance's
+	// admin password (see ProvisionInput).
+	AdminVerifier string
 }
 
 // WithDefaults returns in with zero Nodes and NodeDeadline replaced by defaults.
@@ -118,6 +121,7 @@ func (in RestoreInput) Validate() error {
 		kp,
 		ValidateNodeCount(in.Nodes),
 		ValidateNodeDeadline(in.NodeDeadline),
+		ValidateAdminVerifier(in.AdminVerifier),
 	)
 }
 
@@ -126,7 +130,7 @@ func (in RestoreInput) Validate() error {
 func (in RestoreInput) Provision(kpInstanceID string) ProvisionInput {
 	return ProvisionInput{InstanceID: in.InstanceID, RootKeyID: in.RootKeyID, KPInstanceID: kpInstanceID,
 		Nodes: in.Nodes, CreateAuthorization: in.CreateAuthorization, RequestedBy: in.RequestedBy,
-		NodeDeadline: in.NodeDeadline}
+		NodeDeadline: in.NodeDeadline, AdminVerifier: in.AdminVerifier, AwaitData: true}
 }
 
 // RestoreResult is the result of WorkflowRestoreFromBackup: the new

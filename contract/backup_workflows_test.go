@@ -40,7 +40,8 @@ func TestBackupInput_DefaultsAndValidate(t *testing.T) {
 }
 
 func TestRestoreInput_ValidateReportsEveryProblem(t *testing.T) {
-	valid := RestoreInput{BackupID: "orders-db-20300102T030405", InstanceID: "orders-copy", RootKeyID: "copy-root"}.WithDefaults()
+	valid := RestoreInput{BackupID: "orders-db-20300102T030405", InstanceID: "orders-copy", RootKeyID: "copy-root",
+		AdminVerifier: testVerifier}.WithDefaults()
 	require.NoError(t, valid.Validate())
 	require.Equal(t, DefaultNodes, valid.Nodes)
 	require.Equal(t, DefaultNodeDeadline, valid.NodeDeadline)
@@ -54,11 +55,11 @@ func TestRestoreInput_ValidateReportsEveryProblem(t *testing.T) {
 
 func TestRestoreInput_ProvisionInput(t *testing.T) {
 	in := RestoreInput{BackupID: "b", InstanceID: "orders-copy", RootKeyID: "copy-root", Nodes: 2,
-		CreateAuthorization: true, RequestedBy: "alice", NodeDeadline: time.Hour}
+		CreateAuthorization: true, RequestedBy: "alice", NodeDeadline: time.Hour, AdminVerifier: testVerifier}
 
 	require.Equal(t, ProvisionInput{InstanceID: "orders-copy", RootKeyID: "copy-root",
 		KPInstanceID: "9b7c1a2e-1111-4a2b-8c3d-0123456789ab", Nodes: 2, CreateAuthorization: true,
-		RequestedBy: "alice", NodeDeadline: time.Hour}, in.Provision("9b7c1a2e-1111-4a2b-8c3d-0123456789ab"))
+		RequestedBy: "alice", NodeDeadline: time.Hour, AdminVerifier: testVerifier, AwaitData: true}, in.Provision("9b7c1a2e-1111-4a2b-8c3d-0123456789ab"))
 }
 
 func TestShredInput_DefaultsAndValidate(t *testing.T) {

@@ -88,18 +88,6 @@ type DeregisterInstanceInput struct {
 	KPInstanceID string
 }
 
-// CreateInstanceDatabaseInput creates the instance's database. Idempotent.
-type CreateInstanceDatabaseInput struct {
-	InstanceID   string
-	DatabaseName string
-}
-
-// DropInstanceDatabaseInput compensates CreateInstanceDatabase. Idempotent.
-type DropInstanceDatabaseInput struct {
-	InstanceID   string
-	DatabaseName string
-}
-
 // MarkInstanceActiveInput marks the record active under KeyVersionID.
 type MarkInstanceActiveInput struct {
 	InstanceID   string
@@ -162,4 +150,26 @@ type RecordKeyVersionInput struct {
 	InstanceID   string
 	KeyVersionID string
 	RequestedBy  string
+}
+
+// RecordNodeReportsInput appends node reports to the catalog's key-status
+// history. Node agents never write the catalog: node activities return
+// their reports and the workflow records them with this activity. A report
+// without a root key (a node without a readable slot) gets its instance's.
+type RecordNodeReportsInput struct {
+	Reports []NodeReport
+}
+
+// RecordNodeReportsResult is the reports as stored. A report of a node the
+// catalog does not know (its instance was removed) is skipped and named.
+type RecordNodeReportsResult struct {
+	Reports []NodeReport
+	Unknown []string `json:",omitempty"`
+}
+
+// RegisterHostInput registers a node agent's host and task queue, so that
+// nodes can be placed on it. Idempotent.
+type RegisterHostInput struct {
+	Host      string
+	TaskQueue string
 }

@@ -83,6 +83,14 @@ const (
 	// or Key Protect answered something other than "destroyed": nothing
 	// proves the shred. The message says what Key Protect answered.
 	ErrTypeShredUnproven = "ShredUnproven"
+	// ErrTypeStorageUnsupported: a node agent's storage cannot be
+	// encrypted with fscrypt (wrong filesystem, no encrypt feature, no
+	// privilege); the message names the cause and the fix. A node is never
+	// placed on plaintext storage instead.
+	ErrTypeStorageUnsupported = "StorageUnsupported"
+	// ErrTypeNodeNotServing: a node's server is not serving, for example
+	// because its key was suspended; the message says how to bring it back.
+	ErrTypeNodeNotServing = "NodeNotServing"
 )
 
 // RetryTypeDualAuthPending is the type of a retryable application error:
@@ -103,7 +111,8 @@ func NonRetryableErrorTypes() []string {
 		ErrTypeKeySlotConflict, ErrTypeKeySlotInvalid, ErrTypeKeySlotMissing,
 		ErrTypeBackupUnrecoverable, ErrTypeBackupCorrupt, ErrTypeBackupNotFound,
 		ErrTypeKeyInUse, ErrTypeBackupsRetained, ErrTypeApprovalExpired,
-		ErrTypeKeyDeletionBlocked, ErrTypeShredUnproven,
+		ErrTypeKeyDeletionBlocked, ErrTypeShredUnproven, ErrTypeStorageUnsupported,
+		ErrTypeNodeNotServing,
 	}
 }
 

@@ -7,6 +7,14 @@ import "go.temporal.io/sdk/temporal"
 const (
 	WorkflowProvisionEncryptedInstance = "ProvisionEncryptedInstance"
 	WorkflowRotateRootKey              = "RotateRootKey"
+	// WorkflowNodeCheckIn records a node agent's host and the reports its
+	// nodes made at start-up: node agents reach the catalog only so.
+	WorkflowNodeCheckIn = "NodeCheckIn"
+	// WorkflowSuspendInstance and WorkflowResumeInstance take an
+	// instance's node keys away (servers stopped, storage locked) and
+	// bring them back.
+	WorkflowSuspendInstance = "SuspendInstance"
+	WorkflowResumeInstance  = "ResumeInstance"
 )
 
 // Registered control-plane activity names, served on ControlTaskQueue.
@@ -17,13 +25,13 @@ const (
 	ActivityMarkInstanceFailed        = "MarkInstanceFailed"
 	ActivityRegisterInstance          = "RegisterInstance"
 	ActivityDeregisterInstance        = "DeregisterInstance"
-	ActivityCreateInstanceDatabase    = "CreateInstanceDatabase"
-	ActivityDropInstanceDatabase      = "DropInstanceDatabase"
 	ActivityMarkInstanceActive        = "MarkInstanceActive"
 	ActivityLoadInstance              = "LoadInstance"
 	ActivityRotateKey                 = "RotateKey"
 	ActivityReadKeyVersion            = "ReadKeyVersion"
 	ActivityRecordKeyVersion          = "RecordKeyVersion"
+	ActivityRecordNodeReports         = "RecordNodeReports"
+	ActivityRegisterHost              = "RegisterHost"
 )
 
 // Registered node activity names, served by a node agent on the task queue
@@ -71,4 +79,7 @@ var (
 const (
 	OperationProvision = "provision"
 	OperationRotate    = "rotate"
+	OperationCheckIn   = "check-in"
+	OperationSuspend   = "suspend"
+	OperationResume    = "resume"
 )

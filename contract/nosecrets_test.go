@@ -19,7 +19,6 @@ var wireTypes = []any{
 	ValidateRootKeyInput{}, ValidateRootKeyResult{},
 	CreateInstanceRecordInput{}, CreateInstanceRecordResult{},
 	MarkInstanceFailedInput{}, RegisterInstanceInput{}, DeregisterInstanceInput{},
-	CreateInstanceDatabaseInput{}, DropInstanceDatabaseInput{},
 	MarkInstanceActiveInput{}, LoadInstanceInput{}, LoadInstanceResult{},
 	RotateKeyInput{}, RotateKeyResult{}, ReadKeyVersionInput{}, ReadKeyVersionResult{},
 	RecordKeyVersionInput{},
@@ -37,6 +36,10 @@ var wireTypes = []any{
 	DeleteRootKeyInput{}, DeleteRootKeyResult{}, ProveKeyDestroyedInput{},
 	MarkBackupsUnrecoverableInput{}, MarkBackupsUnrecoverableResult{},
 	WriteShredCertificateInput{}, WriteShredCertificateResult{},
+	StartPrimaryInput{}, StartPrimaryResult{}, ReplicationSource{}, StartStandbyInput{},
+	SuspendNodeInput{}, ResumeNodeInput{}, RecordNodeReportsInput{}, RecordNodeReportsResult{},
+	RegisterHostInput{}, NodeCheckInInput{}, NodeCheckInResult{}, SuspendInput{}, ResumeInput{},
+	NodesResult{},
 }
 
 // secretWords may not appear in a field name. A wrapped DEK may.

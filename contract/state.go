@@ -82,4 +82,25 @@ type NodeReport struct {
 	KeyCheckValue string
 	Detail        string
 	ReportedAt    time.Time
+	// Role is the node's role: primary or standby (empty before its
+	// server was made).
+	Role NodeRole `json:",omitempty"`
+	// ServerUp is true while the node's PostgreSQL server runs.
+	ServerUp bool
+	// Address is the server's host:port, when it runs.
+	Address string `json:",omitempty"`
+	// Replication is a standby's state (ReplicationStreaming or
+	// ReplicationStopped) and LagBytes how far its replay trails what it
+	// received from the primary.
+	Replication string `json:",omitempty"`
+	LagBytes    int64  `json:",omitempty"`
+	// Storage names the protection of the node's data directory, for
+	// example "fscrypt v2 aes-256-xts", and StorageKeyID the fscrypt key
+	// identifier (a public hash of the key, not the key).
+	Storage      string `json:",omitempty"`
+	StorageKeyID string `json:",omitempty"`
+	// StorageKey is the fscrypt key's presence in the kernel: "present",
+	// or, after a suspend or shred, how its removal went ("removed",
+	// "already absent").
+	StorageKey string `json:",omitempty"`
 }

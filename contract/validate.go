@@ -77,6 +77,7 @@ func (in ProvisionInput) Validate() error {
 		ValidateKPInstanceID(in.KPInstanceID),
 		ValidateNodeCount(in.Nodes),
 		ValidateNodeDeadline(in.NodeDeadline),
+		ValidateAdminVerifier(in.AdminVerifier),
 	)
 }
 

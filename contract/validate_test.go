@@ -106,12 +106,14 @@ func TestProvisionInput_WithDefaults(t *testing.T) {
 
 func TestProvisionInput_ValidateReportsEveryProblem(t *testing.T) {
 	valid := ProvisionInput{InstanceID: "orders-db", RootKeyID: "orders-root",
-		KPInstanceID: "9b7c1a2e-1111-4a2b-8c3d-0123456789ab"}.WithDefaults()
+		KPInstanceID: "9b7c1a2e-1111-4a2b-8c3d-0123456789ab", AdminVerifier: testVerifier}.WithDefaults()
 	require.NoError(t, valid.Validate())
 
-	bad := ProvisionInput{InstanceID: "X", RootKeyID: "", KPInstanceID: "kp", Nodes: 12}.WithDefaults()
+	bad := ProvisionInput{InstanceID: "X", RootKeyID: "", KPInstanceID: "kp", Nodes: 12,
+		AdminVerifier: "hunter2"}.WithDefaults()
 	err := bad.Validate()
-	for _, want := range []string{"instance name", "root key id", "key protect instance id", "node count"} {
+	require.NotContains(t, err.Error(), "hunter2", "a password given as a verifier is never repeated")
+	for _, want := range []string{"instance name", "root key id", "key protect instance id", "node count", "admin verifier"} {
 		require.ErrorContains(t, err, want)
 	}
 }
@@ -120,4 +122,14 @@ func TestRotateInput_Validate(t *testing.T) {
 	require.NoError(t, RotateInput{InstanceID: "orders-db"}.WithDefaults().Validate())
 	require.Equal(t, DefaultNodeDeadline, RotateInput{}.WithDefaults().NodeDeadline)
 	require.ErrorContains(t, RotateInput{InstanceID: "Orders"}.WithDefaults().Validate(), "instance name")
+}
+
+// testVerifier has the shape of a PostgreSQL SCRAM-SHA-256 verifier.
+const testVerifier = "SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy"
+
+func TestValidateAdminVerifier_RefusesWhatIsNotAVerifier(t *testing.T) {
+	require.NoError(t, ValidateAdminVerifier(testVerifier))
+	for _, bad := range []string{"", "secret-password", "md5abc", "SCRAM-SHA-256$only-one"} {
+		require.ErrorContains(t, ValidateAdminVerifier(bad), "verifier", bad)
+	}
 }

@@ -32,6 +32,12 @@ type ProvisionInput struct {
 	// NodeDeadline bounds the wait for each node agent; 0 means
 	// DefaultNodeDeadline.
 	NodeDeadline time.Duration
+	// AdminVerifier is the SCRAM-SHA-256 verifier of the password of the
+	// instance's AdminRole; the password stays with the operator.
+	AdminVerifier string
+	// AwaitData leaves the instance pending when its servers are up, for
+	// a restore that marks it active once its data is loaded.
+	AwaitData bool
 }
 
 // WithDefaults returns in with zero Nodes and NodeDeadline replaced by defaults.
@@ -86,4 +92,44 @@ type RotateResult struct {
 	KeyVersionID  string
 	Rotated       bool
 	Nodes         []NodeReport
+}
+
+// NodeCheckInInput is the input of WorkflowNodeCheckIn: a node agent's host,
+// its task queue, and the reports of the nodes it brought back at start-up.
+type NodeCheckInInput struct {
+	Host      string
+	TaskQueue string
+	Reports   []NodeReport
+}
+
+// NodeCheckInResult is what the catalog stored.
+type NodeCheckInResult struct {
+	Reports []NodeReport
+	Unknown []string `json:",omitempty"`
+}
+
+// SuspendInput is the input of WorkflowSuspendInstance: every node of the
+// instance stops its server, removes its fscrypt key and zeroizes its DEK;
+// key slots stay, so WorkflowResumeInstance can bring it back.
+type SuspendInput struct {
+	InstanceID  string
+	Reason      string
+	RequestedBy string
+	// NodeDeadline bounds the wait for each node agent; 0 means
+	// DefaultNodeDeadline.
+	NodeDeadline time.Duration
+}
+
+// ResumeInput is the input of WorkflowResumeInstance.
+type ResumeInput struct {
+	InstanceID   string
+	RequestedBy  string
+	NodeDeadline time.Duration
+}
+
+// NodesResult is the result of the workflows that act on every node of an
+// instance at once: every node's report.
+type NodesResult struct {
+	InstanceID string
+	Nodes      []NodeReport
 }

@@ -9,9 +9,10 @@ import (
 )
 
 // TestKeyProtectCalls_PerOperation counts the Key Protect and IAM requests
-// each operation makes against the emulator: one wrap per node to
-// provision, one rotate plus one unwrap or rewrap per node to rotate, and
-// IAM tokens fetched once per client, not per call.
+// each operation makes against the emulator: to provision, one wrap per node
+// (its DEK) plus one for the replication password, which each standby
+// unwraps once; to rotate, one rotate plus one unwrap or rewrap per node;
+// and IAM tokens fetched once per client, not per call.
 func TestKeyProtectCalls_PerOperation(t *testing.T) {
 	s := NewStack(t)
 	s.StartWorker()
@@ -26,8 +27,9 @@ func TestKeyProtectCalls_PerOperation(t *testing.T) {
 	before := stats()
 	s.mustJSON(&statusDoc{}, "provision", "--instance", name, "--root-key", key, "--json")
 	prov := delta(before, stats())
-	require.EqualValues(t, 3, prov[emulator.OpWrap], "one wrap per node: %v", prov)
-	require.Zero(t, prov[emulator.OpUnwrap]+prov[emulator.OpRewrap]+prov[emulator.OpRotate], "%v", prov)
+	require.EqualValues(t, 3+1, prov[emulator.OpWrap], "one wrap per node and the replication password: %v", prov)
+	require.EqualValues(t, 2, prov[emulator.OpUnwrap], "each standby unwraps the replication password: %v", prov)
+	require.Zero(t, prov[emulator.OpRewrap]+prov[emulator.OpRotate], "%v", prov)
 
 	before = stats()
 	s.mustJSON(&statusDoc{}, "rotate", "--instance", name, "--json")

@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
 
 	kp "github.com/IBM/keyprotect-go-client"
@@ -160,13 +163,17 @@ func (s *Stack) keyInAnotherKPInstance(t *testing.T) string {
 	return key.ID
 }
 
-// requireNothingLeft asserts a failed provision left no catalog row, key slot
-// or registration behind.
+// requireNothingLeft asserts a failed provision left no catalog row, key
+// slot, node directory, running server or registration behind.
 func (s *Stack) requireNothingLeft(t *testing.T, keyID, instance string) {
 	t.Helper()
 	r := s.Starter("status", "--instance", instance)
 	require.NotEqual(t, 0, r.Code, "catalog still knows %s:\n%s", instance, r.Stdout)
 	require.Empty(t, s.slotFiles(instance), "key slots left for %s", instance)
+	_, err := os.Stat(filepath.Join(s.dataDir, "credentials", instance+".pgpass"))
+	require.ErrorIs(t, err, fs.ErrNotExist, "an admin password kept for %s, which does not exist", instance)
+	require.Empty(t, s.nodeFiles(instance), "node directories left for %s", instance)
+	require.Empty(t, servers(instance), "servers left running for %s", instance)
 	regs, err := s.Emu.OperatorClient(t).ListRegistrations(context.Background(), keyID, "")
 	if err != nil {
 		require.Contains(t, err.Error(), "KEY_NOT_FOUND_ERR", "list registrations of key %s", keyID)

@@ -24,6 +24,7 @@ import (
 	"github.com/byokflow/byokflow/emulator"
 	"github.com/byokflow/byokflow/emulator/emulatortest"
 	"github.com/byokflow/byokflow/internal/testenv"
+	"github.com/byokflow/byokflow/node/fscrypt/fscrypttest"
 )
 
 // shared is what every end-to-end test of this package shares: one dev
@@ -88,22 +89,34 @@ type Stack struct {
 	Emu     *emulatortest.Env
 	env     []string
 	dataDir string
+	// volumes are the hosts' encrypted volumes (fscrypt-capable ext4 on
+	// loop devices), each node agent's --storage.
+	volumes map[string]*fscrypttest.Vol
 	mu      sync.Mutex
 	procs   map[string]*exec.Cmd
 }
+
+// stackHosts are the hosts whose node agents a stack can run.
+var stackHosts = []string{"a", "b", "c"}
 
 // NewStack starts the stack for t and stops it when t ends.
 func NewStack(t testing.TB) *Stack {
 	cli, dbURL := testenv.TemporalCLI(t)
 	require.NoError(t, startShared(cli))
 	emu := emulatortest.Start(t, emulatortest.WithTiming(emulator.Timing{}))
-	s := &Stack{t: t, Emu: emu, dataDir: t.TempDir(), procs: map[string]*exec.Cmd{}}
+	s := &Stack{t: t, Emu: emu, dataDir: t.TempDir(), procs: map[string]*exec.Cmd{}, volumes: map[string]*fscrypttest.Vol{}}
+	// The volumes come first, so that their clean-up (unmount) runs after
+	// stopAll has stopped the agents and their servers.
+	for _, h := range stackHosts {
+		s.volumes[h] = fscrypttest.New(t, fscrypttest.Options{SizeMiB: 1024})
+	}
 	catalogURL := freshDatabase(t, dbURL)
 	s.env = append(os.Environ(),
 		"TEMPORAL_ADDRESS="+shared.hostPort,
 		"TEMPORAL_NAMESPACE=default",
 		"BYOK_DATABASE_URL="+catalogURL,
 		"BYOK_BACKUP_DIR="+filepath.Join(s.dataDir, "backups"),
+		"BYOK_CREDENTIALS_DIR="+filepath.Join(s.dataDir, "credentials"),
 	)
 	for _, line := range emu.Dev.ExportLines(emu.URL) {
 		s.env = append(s.env, strings.TrimPrefix(line, "export "))
@@ -148,13 +161,30 @@ func UniqueName(prefix string) string { return prefix + "-" + randomHex(3) }
 // StartWorker starts the control-plane worker.
 func (s *Stack) StartWorker() { s.start("worker") }
 
-// StartNode starts (or restarts) the node agent of host.
+// StartNode starts (or restarts) the node agent of host, on its volume.
 func (s *Stack) StartNode(host string) {
-	s.start("node-"+host, "node", "--host", host, "--data-dir", filepath.Join(s.dataDir, "node-"+host))
+	s.t.Helper()
+	vol := s.volumes[host]
+	require.NotNil(s.t, vol, "host %s has no volume (hosts: %v)", host, stackHosts)
+	s.start("node-"+host, "node", "--host", host, "--data-dir", filepath.Join(s.dataDir, "node-"+host),
+		"--storage", vol.Dir)
 }
 
-// StopNode stops the node agent of host, as a host going down would.
+// StopNode stops the node agent of host, as a host going down would: the
+// agent stops its servers and removes their fscrypt keys.
 func (s *Stack) StopNode(host string) { s.stop("node-" + host) }
+
+// KillNode kills the node agent of host with SIGKILL, as a crash would;
+// its servers, which run detached, keep running.
+func (s *Stack) KillNode(host string) {
+	s.mu.Lock()
+	cmd := s.procs["node-"+host]
+	delete(s.procs, "node-"+host)
+	s.mu.Unlock()
+	require.NotNil(s.t, cmd, "node agent %s is not running", host)
+	require.NoError(s.t, cmd.Process.Kill())
+	_ = cmd.Wait()
+}
 
 func (s *Stack) start(name string, args ...string) {
 	s.t.Helper()
@@ -215,6 +245,12 @@ func (s *Stack) stopAll() {
 	s.mu.Unlock()
 	for _, n := range names {
 		s.stop(n)
+	}
+	for h, v := range s.volumes {
+		if left := serversUnder(v.Dir); len(left) > 0 {
+			s.t.Errorf("the node agent of host %s stopped but left servers running: %v", h, left)
+			_ = exec.Command("sh", "-c", "pkill -KILL -f 'postgres -D "+v.Dir+"'").Run()
+		}
 	}
 	if s.t.Failed() {
 		for _, n := range names {

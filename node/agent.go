@@ -5,31 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"regexp"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/byokflow/byokflow/catalog"
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/encryption"
+	"github.com/byokflow/byokflow/node/fscrypt"
 )
 
 // hostPattern is what a host name must look like: it becomes part of a task
 // queue name and of the catalog's host row.
 var hostPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,30}$`)
-
-// Catalog is what the agent needs of the catalog: registering its host,
-// appending key-status reports, and reading an instance's root key for a
-// node that has no readable slot. *catalog.Catalog satisfies it.
-type Catalog interface {
-	UpsertHost(ctx context.Context, name, taskQueue string) (catalog.Host, error)
-	AppendReport(ctx context.Context, r catalog.KeyStatusReport) (catalog.KeyStatusReport, error)
-	GetInstance(ctx context.Context, id string) (catalog.Instance, error)
-}
-
-var _ Catalog = (*catalog.Catalog)(nil)
 
 // Config is what New needs to build an agent.
 type Config struct {
@@ -46,21 +36,24 @@ type Config struct {
 	// Protect instance; the agent calls it once per instance. Nil: every
 	// instance uses Wrapper.
 	WrapperFor func(kpInstanceID string) (encryption.KeyWrapper, error)
-	// Catalog receives the host registration and every report.
-	Catalog Catalog
 	// Logger receives the agent's log lines; nil discards them.
 	Logger *slog.Logger
 	// Now is the agent's clock for reports and slots; nil means time.Now.
 	Now func() time.Time
+	// StorageDir is the root of the nodes' data: a directory on a
+	// filesystem with fscrypt support (ext4 made with -O encrypt). New
+	// refuses storage it cannot encrypt.
+	StorageDir string
+	// PGBin is the directory of the PostgreSQL server binaries; empty
+	// finds them (pg_config --bindir, /usr/lib/postgresql/*/bin, PATH).
+	PGBin string
+	// OSUser is the OS user the nodes' servers run as when the agent runs
+	// as root; empty means "postgres".
+	OSUser string
 	// BackupDir is the backup store (BYOK_BACKUP_DIR), where BackupDatabase
 	// writes <backup id>.byok and RestoreDatabase reads it; created (0700)
 	// on first backup. Empty: the agent refuses backups and restores.
 	BackupDir string
-	// DatabaseURL is a postgres:// URL of the PostgreSQL server that holds
-	// the instance databases (BYOK_DATABASE_URL); backups and restores
-	// connect to it with the database replaced by the instance's. Empty:
-	// the agent refuses backups and restores.
-	DatabaseURL string
 	// PGDump is the pg_dump program that dumps an instance's schema; empty
 	// means the one next to `pg_config --bindir`, else the newest under
 	// /usr/lib/postgresql/*/bin, else pg_dump on PATH.
@@ -73,36 +66,44 @@ type Config struct {
 // serialized.
 type Agent struct {
 	host     string
+	storage  string // Config.StorageDir
+	pgBin    string
+	osUser   string
 	slots    *Slots
 	wrappers *wrappers
-	catalog  Catalog
 	log      *slog.Logger
 	now      func() time.Time
 	keys     *keyring
-	data     dataConfig // backup store and database server of the data path
+	data     dataConfig // backup store and pg_dump of the data path
 	backups  *idLocks   // serializes the attempts of one backup
 }
 
-// New checks cfg and opens the key-slot store of cfg.DataDir (creating the
-// agent key on first start). It does not contact Key Protect or the
-// catalog; Start does.
+// New checks cfg, checks that the storage directory can be encrypted with
+// fscrypt (really trying: a probe key and policy), and opens the key-slot
+// store of cfg.DataDir (creating the agent key on first start). It does
+// not contact Key Protect; Start does.
 func New(cfg Config) (*Agent, error) {
 	if err := ValidateHost(cfg.Host); err != nil {
 		return nil, err
 	}
-	if err := checkDatabaseURL(cfg.DatabaseURL); err != nil {
+	if cfg.DataDir == "" || cfg.StorageDir == "" || cfg.Wrapper == nil {
+		return nil, errors.New("start node agent: a data directory, a storage directory and a key wrapper are required")
+	}
+	storage, err := filepath.Abs(cfg.StorageDir)
+	if err != nil {
 		return nil, fmt.Errorf("start node agent on host %s: %w", cfg.Host, err)
 	}
-	if cfg.DataDir == "" || cfg.Wrapper == nil || cfg.Catalog == nil {
-		return nil, errors.New("start node agent: a data directory, a key wrapper and a catalog are required")
+	if err := fscrypt.CheckSupport(storage); err != nil {
+		return nil, fmt.Errorf("start node agent on host %s: storage %s cannot hold encrypted nodes: %w",
+			cfg.Host, storage, err)
 	}
 	slots, err := OpenSlots(cfg.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("start node agent on host %s: %w", cfg.Host, err)
 	}
-	a := &Agent{host: cfg.Host, slots: slots, wrappers: newWrappers(cfg.Wrapper, cfg.WrapperFor), catalog: cfg.Catalog,
-		log: cfg.Logger, now: cfg.Now, keys: newKeyring(), backups: newIDLocks(),
-		data: newDataConfig(cfg)}
+	a := &Agent{host: cfg.Host, storage: storage, pgBin: cfg.PGBin, osUser: cfg.OSUser, slots: slots,
+		wrappers: newWrappers(cfg.Wrapper, cfg.WrapperFor), log: cfg.Logger, now: cfg.Now,
+		keys: newKeyring(), backups: newIDLocks(), data: newDataConfig(cfg)}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -139,10 +140,16 @@ func (a *Agent) Register(w worker.ActivityRegistry) {
 	w.RegisterActivityWithOptions(a.RestoreDatabase, activity.RegisterOptions{Name: contract.ActivityRestoreDatabase})
 	w.RegisterActivityWithOptions(a.RewrapBackupKey, activity.RegisterOptions{Name: contract.ActivityRewrapBackupKey})
 	w.RegisterActivityWithOptions(a.ShredKeySlot, activity.RegisterOptions{Name: contract.ActivityShredKeySlot})
+	w.RegisterActivityWithOptions(a.StartPrimary, activity.RegisterOptions{Name: contract.ActivityStartPrimary})
+	w.RegisterActivityWithOptions(a.StartStandby, activity.RegisterOptions{Name: contract.ActivityStartStandby})
+	w.RegisterActivityWithOptions(a.SuspendNode, activity.RegisterOptions{Name: contract.ActivitySuspendNode})
+	w.RegisterActivityWithOptions(a.ResumeNode, activity.RegisterOptions{Name: contract.ActivityResumeNode})
 }
 
 // Close zeroizes every DEK in memory and the agent key. Call it after the
-// worker stopped; the agent must not be used afterwards.
+// worker stopped; the agent must not be used afterwards. The nodes'
+// servers and fscrypt keys stay: a restarted agent adopts them, and
+// Shutdown takes them down.
 func (a *Agent) Close() {
 	a.keys.destroyAll()
 	a.slots.Close()

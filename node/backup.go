@@ -33,7 +33,8 @@ func (a *Agent) BackupDatabase(ctx context.Context, in contract.BackupDatabaseIn
 	if err := checkBackupInput(in); err != nil {
 		return contract.BackupDatabaseResult{}, invalidInput(op, err)
 	}
-	if err := a.data.check(op, a.host); err != nil {
+	c, err := a.dataFor(ctx, op, nodeRef{InstanceID: in.InstanceID, NodeID: in.NodeID})
+	if err != nil {
 		return contract.BackupDatabaseResult{}, err
 	}
 	unlock, err := a.backups.lock(ctx, in.BackupID)
@@ -50,7 +51,7 @@ func (a *Agent) BackupDatabase(ctx context.Context, in contract.BackupDatabaseIn
 	if err != nil {
 		return contract.BackupDatabaseResult{}, err
 	}
-	res, err := a.writeBackup(ctx, in, dek, wk)
+	res, err := a.writeBackup(ctx, c, in, dek, wk)
 	if err != nil {
 		return contract.BackupDatabaseResult{}, err
 	}
@@ -92,17 +93,17 @@ func (a *Agent) wrapBackupDEK(ctx context.Context, in contract.BackupDatabaseInp
 
 // writeBackup writes the encrypted dump to the backup's temporary file and
 // makes it the backup file once it is complete and durable.
-func (a *Agent) writeBackup(ctx context.Context, in contract.BackupDatabaseInput, dek *encryption.DataKey,
+func (a *Agent) writeBackup(ctx context.Context, c dataConfig, in contract.BackupDatabaseInput, dek *encryption.DataKey,
 	wk encryption.WrappedKey) (contract.BackupDatabaseResult, error) {
 	what := fmt.Sprintf("back up database %s as %s", in.DatabaseName, in.BackupID)
-	f, final, err := createBackupFile(a.data.backupDir, in.BackupID)
+	f, final, err := createBackupFile(c.backupDir, in.BackupID)
 	if err != nil {
 		return contract.BackupDatabaseResult{}, fmt.Errorf("%s: %w: check BYOK_BACKUP_DIR", what, err)
 	}
 	var prog progress
 	stop := heartbeats(ctx, &prog)
 	sink := newFileSink(&writebackFile{f: f}, &prog)
-	stats, err := a.dump(ctx, in, sink, dek, wk)
+	stats, err := a.dump(ctx, c, in, sink, dek, wk)
 	stop()
 	if ferr := sink.flush(); err == nil {
 		err = ferr

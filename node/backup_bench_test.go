@@ -3,8 +3,6 @@ package node
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,61 +15,47 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
-	"github.com/byokflow/byokflow/catalog/catalogtest"
 	"github.com/byokflow/byokflow/contract"
-	"github.com/byokflow/byokflow/emulator/emulatortest"
-	"github.com/byokflow/byokflow/encryption/keyprotect"
-	"github.com/byokflow/byokflow/internal/testenv"
 )
 
 // Benchmarks of the data path against a bare COPY, on a table of at least
-// 256 MB (~270k rows of ~1 KB). Run them one iteration at a time:
+// 256 MB (~270k rows of ~1 KB) in a serving primary node on an encrypted
+// loop volume. Run them as root, one iteration at a time:
 //
-//	BYOK_TEST_DATABASE=postgres://... go test ./node -run '^$' -bench 'Backup|Restore' -benchtime=1x
+//	go test ./node -run '^$' -bench 'Backup|Restore' -benchtime=1x
 //
 // MB/s is over the table's size (pg_table_size), the same for every side.
 // peak-MB is the largest Go runtime footprint (Sys - HeapReleased) seen
 // while the operation ran, sampled every 10 ms.
 
 const (
-	benchRows  = 270000
-	benchTable = `CREATE TABLE big (id bigint PRIMARY KEY, created timestamptz NOT NULL, payload text NOT NULL)`
-	benchFill  = `INSERT INTO big SELECT g, timestamptz '2025-01-01' + g * interval '1 second',
+	benchRows      = 270000
+	benchVolumeMiB = 4096
+	benchTable     = `CREATE TABLE big (id bigint PRIMARY KEY, created timestamptz NOT NULL, payload text NOT NULL)`
+	benchFill      = `INSERT INTO big SELECT g, timestamptz '2025-01-01' + g * interval '1 second',
   substr(repeat(md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text), 11), 1, 1000)
 FROM generate_series(1, $1::int) g`
 )
 
-// benchEnv is an agent with a backup store, Key Protect (the emulator) and
-// a source database holding table big.
+// benchEnv is a harness whose primary node holds a source database with
+// table big.
 type benchEnv struct {
-	ctx   context.Context
-	url   string
-	agent *Agent
-	root  string
-	src   string
-	size  int64
+	ctx  context.Context
+	h    *harness
+	src  string
+	size int64
 }
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	url := os.Getenv(catalogtest.EnvVar)
-	if url == "" {
-		b.Skip(testenv.SkipDatabase)
-	}
-	e := &benchEnv{ctx: context.Background(), url: url}
-	emu := emulatortest.Start(b, emulatortest.WithMemory())
-	emu.AuthorizeService(b)
-	key, err := emu.OperatorClient(b).CreateRootKey(e.ctx, "bench-root", nil)
-	require.NoError(b, err)
-	e.root = key.ID
-	e.agent, err = New(Config{Host: testHost, DataDir: b.TempDir(), Wrapper: keyprotect.New(emu.ServiceClient(b)),
-		Catalog: catalogtest.Open(b), BackupDir: b.TempDir(), DatabaseURL: url})
-	require.NoError(b, err)
-	b.Cleanup(e.agent.Close)
-	e.src = e.createDB(b)
+	h := newHarnessOn(b, benchVolumeMiB)
+	h.backupDir = b.TempDir()
+	h.restart()
+	h.src = h.startPrimary(testInstance, "orders-db-1", testDatabase)
+	e := &benchEnv{ctx: h.ctx, h: h, src: h.scratchDB()}
 	conn := e.conn(b, e.src)
 	defer conn.Close(e.ctx)
-	_, err = conn.Exec(e.ctx, benchTable)
+	_, err := conn.Exec(e.ctx, benchTable)
 	require.NoError(b, err)
 	_, err = conn.Exec(e.ctx, benchFill, benchRows)
 	require.NoError(b, err)
@@ -82,33 +66,21 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	return e
 }
 
-// createDB creates a scratch database, dropped when b ends.
-func (e *benchEnv) createDB(b *testing.B) string {
-	buf := make([]byte, 6)
-	_, _ = rand.Read(buf)
-	name := "byok_bench_" + hex.EncodeToString(buf)
-	e.admin(b, "CREATE DATABASE "+name)
-	b.Cleanup(func() { e.admin(b, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
-	return name
-}
+// createDB creates a scratch database on the node's server.
+func (e *benchEnv) createDB(b *testing.B) string { return e.h.scratchDB() }
 
-func (e *benchEnv) admin(b *testing.B, sql string) {
-	conn, err := pgx.Connect(e.ctx, e.url)
-	require.NoError(b, err)
-	defer conn.Close(e.ctx)
-	_, err = conn.Exec(e.ctx, sql)
-	require.NoError(b, err)
-}
-
+// conn connects to database on the node's server as the agent does (the
+// superuser over the unix socket), so both sides read the same way.
 func (e *benchEnv) conn(b *testing.B, database string) *pgx.Conn {
-	conn, err := e.agent.data.connect(e.ctx, database)
+	c, err := e.h.agent.dataFor(e.ctx, "benchmark", e.h.src.ref())
+	require.NoError(b, err)
+	conn, err := c.connect(e.ctx, database)
 	require.NoError(b, err)
 	return conn
 }
 
 func (e *benchEnv) backup(b *testing.B, id string) contract.BackupDatabaseResult {
-	res, err := e.agent.BackupDatabase(e.ctx, contract.BackupDatabaseInput{InstanceID: testInstance,
-		NodeID: "orders-db-1", BackupID: id, DatabaseName: e.src, RootKeyID: e.root, AAD: contract.BackupAAD(id)})
+	res, err := e.h.agent.BackupDatabase(e.ctx, e.h.backupInput(e.src, id))
 	require.NoError(b, err)
 	return res
 }
@@ -171,12 +143,10 @@ func BenchmarkRestore(b *testing.B) {
 	b.Run("byokflow", func(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()
-			in := contract.RestoreDatabaseInput{InstanceID: "copy", NodeID: "copy-1", DatabaseName: e.createDB(b),
-				BackupID: bk.BackupID, Location: bk.Location, SHA256: bk.SHA256, RootKeyID: bk.RootKeyID,
-				KeyVersionID: bk.KeyVersionID, WrappedDEK: bk.WrappedDEK, AAD: contract.BackupAAD(bk.BackupID)}
+			in := restoreInput(bk, e.h.src, e.createDB(b))
 			b.StartTimer()
 			measureOnce(b, e.size, func() {
-				res, err := e.agent.RestoreDatabase(e.ctx, in)
+				res, err := e.h.agent.RestoreDatabase(e.ctx, in)
 				require.NoError(b, err)
 				require.Equal(b, int64(benchRows), res.Rows)
 			})

@@ -6,20 +6,33 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/byokflow/byokflow/catalog"
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/emulator"
 	"github.com/byokflow/byokflow/encryption"
 )
 
-func TestBackupDatabase_FileIsEncryptedAndDescribed(t *testing.T) {
-	h := newDataHarness(t)
+// TestBackupDatabase_FromAServingPrimary runs, on one primary node, the
+// backup cases that touch only their own scratch databases and backups.
+func TestBackupDatabase_FromAServingPrimary(t *testing.T) {
+	t.Parallel()
+	runOnOnePrimary(t, []dataCase{
+		{"file is encrypted and described", backupFileIsEncryptedAndDescribed},
+		{"retry rewrites under a fresh DEK", backupRetryRewritesUnderFreshDEK},
+		{"large objects are refused", backupLargeObjectsAreRefused},
+		{"missing database is invalid input", backupMissingDatabaseIsInvalidInput},
+		{"plaintext DEK never leaves the agent", backupPlaintextDEKNeverLeavesTheAgent},
+		{"copies in binary unless a type lacks binary I/O", openSourceCopiesInBinaryUnlessATypeLacksIt},
+	})
+}
+
+func backupFileIsEncryptedAndDescribed(t *testing.T, h *harness) {
 	src := h.scratchDB()
-	h.fillFixture(src, 500)
+	h.fillFixture(h.db(src), 500)
 	wraps := h.stats(emulator.OpWrap)
 	b := h.mustBackup(src)
 
@@ -39,15 +52,14 @@ func TestBackupDatabase_FileIsEncryptedAndDescribed(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, testBackupID, hdr.Info().Context)
 	require.Equal(t, b.WrappedDEK, hdr.Info().Key.Ciphertext)
-	entries, err := os.ReadDir(h.backupDir)
+	tmp, err := filepath.Glob(filepath.Join(h.backupDir, "*"+tmpExt))
 	require.NoError(t, err)
-	require.Len(t, entries, 1, "no temporary file left")
+	require.Empty(t, tmp, "no temporary file left")
 }
 
-func TestBackupDatabase_RetryRewritesUnderFreshDEK(t *testing.T) {
-	h := newDataHarness(t)
+func backupRetryRewritesUnderFreshDEK(t *testing.T, h *harness) {
 	src := h.scratchDB()
-	h.fillFixture(src, 50)
+	h.fillFixture(h.db(src), 50)
 	first := h.mustBackup(src)
 	require.NoError(t, os.WriteFile(filepath.Join(h.backupDir, testBackupID+".byok.tmp"), []byte("partial"), 0o600))
 
@@ -56,12 +68,11 @@ func TestBackupDatabase_RetryRewritesUnderFreshDEK(t *testing.T) {
 	require.NotEqual(t, first.SHA256, second.SHA256)
 	_, err := os.Stat(filepath.Join(h.backupDir, testBackupID+".byok.tmp"))
 	require.ErrorIs(t, err, os.ErrNotExist)
-	_, err = h.restoreDB(restoreInput(second, h.scratchDB()))
+	_, err = h.restoreDB(restoreInput(second, h.src, h.scratchDB()))
 	require.NoError(t, err)
 }
 
-func TestBackupDatabase_LargeObjectsAreRefused(t *testing.T) {
-	h := newDataHarness(t)
+func backupLargeObjectsAreRefused(t *testing.T, h *harness) {
 	src := h.scratchDB()
 	_, err := h.db(src).Exec(h.ctx, "SELECT lo_from_bytea(0, 'blob')")
 	require.NoError(t, err)
@@ -69,16 +80,14 @@ func TestBackupDatabase_LargeObjectsAreRefused(t *testing.T) {
 	requireType(t, err, contract.ErrTypeInvalidInput, "1 large objects", "bytea")
 }
 
-func TestBackupDatabase_MissingDatabaseIsInvalidInput(t *testing.T) {
-	h := newDataHarness(t)
+func backupMissingDatabaseIsInvalidInput(t *testing.T, h *harness) {
 	_, err := h.backup(h.backupInput("byok_test_no_such_db", testBackupID))
 	requireType(t, err, contract.ErrTypeInvalidInput, "database byok_test_no_such_db does not exist")
 }
 
-func TestBackupDatabase_PlaintextDEKNeverLeavesTheAgent(t *testing.T) {
-	h := newDataHarness(t)
+func backupPlaintextDEKNeverLeavesTheAgent(t *testing.T, h *harness) {
 	src := h.scratchDB()
-	h.fillFixture(src, 50)
+	h.fillFixture(h.db(src), 50)
 	b := h.mustBackup(src)
 	dek, _, err := h.agent.wrappers.def.UnwrapKey(h.ctx, encryption.WrappedKey{RootKeyID: b.RootKeyID,
 		KeyVersion: b.KeyVersionID, Ciphertext: b.WrappedDEK}, contract.BackupAAD(b.BackupID))
@@ -96,38 +105,56 @@ func TestBackupDatabase_PlaintextDEKNeverLeavesTheAgent(t *testing.T) {
 	requireAbsent(t, file, plain, "the backup file")
 }
 
-// nullCatalog is a Catalog for agents that never reach it.
-type nullCatalog struct{}
-
-func (nullCatalog) UpsertHost(context.Context, string, string) (catalog.Host, error) {
-	return catalog.Host{}, nil
-}
-func (nullCatalog) AppendReport(_ context.Context, r catalog.KeyStatusReport) (catalog.KeyStatusReport, error) {
-	return r, nil
-}
-func (nullCatalog) GetInstance(context.Context, string) (catalog.Instance, error) {
-	return catalog.Instance{}, catalog.ErrNotFound
+func openSourceCopiesInBinaryUnlessATypeLacksIt(t *testing.T, h *harness) {
+	src := h.scratchDB()
+	h.fillFixture(h.db(src), 10)
+	c, err := h.agent.dataFor(h.ctx, "test", h.src.ref())
+	require.NoError(t, err)
+	s, err := c.openSource(h.ctx, src)
+	require.NoError(t, err)
+	defer s.close()
+	formats := map[string]string{}
+	for _, tb := range s.tables {
+		formats[tb.Schema+"."+tb.Name] = tb.Format
+	}
+	require.Equal(t, map[string]string{"archive.Closed Accounts": "binary", "public.customers": "binary",
+		"public.events_2024": "binary", "public.events_2025": "binary", "public.grants": "text",
+		"public.order_lines": "binary", "public.orders": "binary"}, formats)
 }
 
 func TestBackupDatabase_AgentWithoutBackupStoreRefuses(t *testing.T) {
-	a, err := New(Config{Host: testHost, DataDir: t.TempDir(), Wrapper: nullWrapper{}, Catalog: nullCatalog{}})
-	require.NoError(t, err)
-	defer a.Close()
-	_, err = a.BackupDatabase(context.Background(), contract.BackupDatabaseInput{InstanceID: testInstance,
+	h := newHarness(t)
+	_, err := h.agent.BackupDatabase(h.ctx, contract.BackupDatabaseInput{InstanceID: testInstance,
 		NodeID: "orders-db-1", BackupID: testBackupID, DatabaseName: "byok_orders_db", RootKeyID: "k",
 		AAD: contract.BackupAAD(testBackupID)})
-	requireType(t, err, contract.ErrTypeInvalidInput, "BYOK_BACKUP_DIR and BYOK_DATABASE_URL")
-	_, err = a.RestoreDatabase(context.Background(), contract.RestoreDatabaseInput{InstanceID: testInstance,
+	requireType(t, err, contract.ErrTypeInvalidInput, "has no backup store", "BYOK_BACKUP_DIR")
+	_, err = h.agent.RestoreDatabase(h.ctx, contract.RestoreDatabaseInput{InstanceID: testInstance,
 		NodeID: "orders-db-1", BackupID: testBackupID, DatabaseName: "byok_orders_db", RootKeyID: "k",
 		WrappedDEK: []byte("w"), SHA256: string(bytes.Repeat([]byte("a"), 64)), AAD: []string{"x"}})
-	requireType(t, err, contract.ErrTypeInvalidInput, "BYOK_BACKUP_DIR and BYOK_DATABASE_URL")
+	requireType(t, err, contract.ErrTypeInvalidInput, "has no backup store", "BYOK_BACKUP_DIR")
+}
+
+func TestBackupDatabase_NodeWithoutServerIsNotServing(t *testing.T) {
+	h := newHarness(t)
+	h.backupDir = t.TempDir()
+	h.restart()
+	h.mustInstall("orders-db-1")
+	wraps := h.stats(emulator.OpWrap)
+	_, err := h.backup(contract.BackupDatabaseInput{InstanceID: testInstance, NodeID: "orders-db-1",
+		BackupID: testBackupID, DatabaseName: "byok_orders_db", RootKeyID: h.rootKey, AAD: contract.BackupAAD(testBackupID)})
+	requireType(t, err, contract.ErrTypeNodeNotServing, "node orders-db-1 of instance orders-db does not serve",
+		"it has no server yet")
+	_, err = h.restoreDB(restoreInput(contract.BackupDatabaseResult{BackupID: testBackupID,
+		Location: testBackupID + ".byok", SHA256: strings.Repeat("0", 64), RootKeyID: h.rootKey,
+		KeyVersionID: "v", WrappedDEK: []byte("x")}, serving{instance: testInstance, node: "orders-db-2"}, "db"))
+	requireType(t, err, contract.ErrTypeNodeNotServing, "node orders-db-2 of instance orders-db does not serve")
+	require.Equal(t, wraps, h.stats(emulator.OpWrap), "no backup key wrapped for a node that cannot serve")
 }
 
 func TestBackupDatabase_InvalidInputIsRefused(t *testing.T) {
-	a, err := New(Config{Host: testHost, DataDir: t.TempDir(), Wrapper: nullWrapper{}, Catalog: nullCatalog{},
-		BackupDir: t.TempDir(), DatabaseURL: "postgres://localhost/x"})
-	require.NoError(t, err)
-	defer a.Close()
+	h := newHarness(t)
+	h.backupDir = t.TempDir()
+	h.restart()
 	good := contract.BackupDatabaseInput{InstanceID: testInstance, NodeID: "orders-db-1", BackupID: testBackupID,
 		DatabaseName: "byok_orders_db", RootKeyID: "k", AAD: contract.BackupAAD(testBackupID)}
 	for name, change := range map[string]func(*contract.BackupDatabaseInput){
@@ -139,7 +166,7 @@ func TestBackupDatabase_InvalidInputIsRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			in := good
 			change(&in)
-			_, err := a.BackupDatabase(context.Background(), in)
+			_, err := h.agent.BackupDatabase(h.ctx, in)
 			requireType(t, err, contract.ErrTypeInvalidInput)
 		})
 	}

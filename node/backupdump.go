@@ -13,16 +13,16 @@ import (
 // share one snapshot. pg_dump runs while the first rows are copied: its
 // pre-data frames are queued in their place, ahead of the data, and the
 // pipe holds the data back (a bounded amount) until they arrive.
-func (a *Agent) dump(ctx context.Context, in contract.BackupDatabaseInput, dst io.Writer,
+func (a *Agent) dump(ctx context.Context, c dataConfig, in contract.BackupDatabaseInput, dst io.Writer,
 	dek *encryption.DataKey, wk encryption.WrappedKey) (dumpTrailer, error) {
 	heartbeat(ctx, "open snapshot")
-	src, err := a.data.openSource(ctx, in.DatabaseName)
+	src, err := c.openSource(ctx, in.DatabaseName)
 	if err != nil {
 		return dumpTrailer{}, err
 	}
 	defer src.close()
-	pre := a.data.schemaDumpLate(ctx, in.DatabaseName, src.snapshot, "pre-data", framePreData)
-	post := a.data.schemaDumpLate(ctx, in.DatabaseName, src.snapshot, "post-data", framePostData)
+	pre := c.schemaDumpLate(ctx, in.DatabaseName, src.snapshot, "pre-data", framePreData)
+	post := c.schemaDumpLate(ctx, in.DatabaseName, src.snapshot, "post-data", framePostData)
 	ew, err := encryption.NewWriter(dst, dek, encryption.HeaderInfo{Key: wk, Context: in.BackupID},
 		encryption.WithParallelism(streamWorkers))
 	if err != nil {

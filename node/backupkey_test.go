@@ -36,9 +36,10 @@ func (h *harness) backupCheckValue(b contract.BackupDatabaseResult) string {
 }
 
 func TestRewrapBackupKey_AfterRotationMovesToNewVersionWithSameDEK(t *testing.T) {
+	t.Parallel()
 	h := newDataHarness(t)
 	src := h.scratchDB()
-	h.fillFixture(src, 100)
+	h.fillFixture(h.db(src), 100)
 	b := h.mustBackup(src)
 	target := h.rotate()
 
@@ -57,67 +58,59 @@ func TestRewrapBackupKey_AfterRotationMovesToNewVersionWithSameDEK(t *testing.T)
 	require.Equal(t, unwraps, h.stats(emulator.OpUnwrap), "without calling Key Protect")
 
 	dst := h.scratchDB()
-	_, err = h.restoreDB(restoreInput(rewrapped, dst))
+	_, err = h.restoreDB(restoreInput(rewrapped, h.src, dst))
 	require.NoError(t, err)
-	require.Equal(t, h.fingerprint(src), h.fingerprint(dst))
+	require.Equal(t, h.fingerprint(h.db(src)), h.fingerprint(h.db(dst)))
 }
 
-func TestRewrapBackupKey_UnderNewestVersionIsReturnedAsIs(t *testing.T) {
-	h := newDataHarness(t)
-	src := h.scratchDB()
-	b := h.mustBackup(src)
+func rewrapBackupUnderNewestVersionReturnsItAsIs(t *testing.T, h *harness) {
+	b := h.mustBackup(h.scratchDB())
 	res, err := h.rewrapBackup(b, "some-other-version")
 	require.NoError(t, err)
 	require.Equal(t, contract.RewrapBackupKeyResult{KeyVersionID: b.KeyVersionID, WrappedDEK: b.WrappedDEK}, res)
 }
 
-func TestRewrapBackupKey_DeletedRootKeyIsUnrecoverable(t *testing.T) {
+func TestBackupKey_DeletedRootKeyIsUnrecoverable(t *testing.T) {
+	t.Parallel()
 	h := newDataHarness(t)
-	b := h.mustBackup(h.scratchDB())
+	src, dst := h.scratchDB(), h.scratchDB()
+	h.fillFixture(h.db(src), 50)
+	b := h.mustBackup(src)
 	target := h.rotate()
 	_, err := h.operator.DeleteKey(h.ctx, h.rootKey, 0)
 	require.NoError(t, err)
+
 	_, err = h.rewrapBackup(b, target)
 	requireType(t, err, contract.ErrTypeBackupUnrecoverable, "root key "+h.rootKey+" is destroyed")
-}
-
-func TestRestoreDatabase_DeletedRootKeyIsUnrecoverable(t *testing.T) {
-	h := newDataHarness(t)
-	src, dst := h.scratchDB(), h.scratchDB()
-	h.fillFixture(src, 50)
-	b := h.mustBackup(src)
-	_, err := h.operator.DeleteKey(h.ctx, h.rootKey, 0)
-	require.NoError(t, err)
-
-	_, err = h.restoreDB(restoreInput(b, dst))
+	_, err = h.restoreDB(restoreInput(b, h.src, dst))
 	requireType(t, err, contract.ErrTypeBackupUnrecoverable,
 		"root key "+h.rootKey+" is destroyed; this backup cannot be restored")
 	require.Empty(t, h.userTables(dst))
 }
 
 func TestRestoreDatabase_DisabledRootKeyIsSuspendedUntilEnabled(t *testing.T) {
+	t.Parallel()
 	h := newDataHarness(t)
 	src, dst := h.scratchDB(), h.scratchDB()
-	h.fillFixture(src, 50)
+	h.fillFixture(h.db(src), 50)
 	b := h.mustBackup(src)
 	require.NoError(t, h.operator.DisableKey(h.ctx, h.rootKey))
 
-	_, err := h.restoreDB(restoreInput(b, dst))
+	_, err := h.restoreDB(restoreInput(b, h.src, dst))
 	requireType(t, err, contract.ErrTypeKeySuspended, "re-enable root key "+h.rootKey+" and retry")
 	require.Empty(t, h.userTables(dst))
 
 	require.NoError(t, h.operator.EnableKey(h.ctx, h.rootKey))
-	_, err = h.restoreDB(restoreInput(b, dst))
+	_, err = h.restoreDB(restoreInput(b, h.src, dst))
 	require.NoError(t, err)
-	require.Equal(t, h.fingerprint(src), h.fingerprint(dst))
+	require.Equal(t, h.fingerprint(h.db(src)), h.fingerprint(h.db(dst)))
 }
 
-func TestRestoreDatabase_WrappedDEKOfAnotherBackupIsCorrupt(t *testing.T) {
-	h := newDataHarness(t)
+func restoreWrappedDEKOfAnotherBackupIsCorrupt(t *testing.T, h *harness) {
 	src, dst := h.scratchDB(), h.scratchDB()
-	h.fillFixture(src, 50)
+	h.fillFixture(h.db(src), 50)
 	b := h.mustBackup(src)
-	in := restoreInput(b, dst)
+	in := restoreInput(b, h.src, dst)
 	in.AAD = contract.BackupAAD("bk-someone-else") // the catalog record does not fit the key
 
 	_, err := h.restoreDB(in)

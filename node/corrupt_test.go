@@ -32,45 +32,52 @@ func headerLen(b []byte) int {
 	return n + 32 + 7 + 32
 }
 
-func TestRestoreDatabase_CorruptFileFailsChecksumBeforeDecrypting(t *testing.T) {
+// TestRestoreDatabase_CorruptFileRestoresNothing corrupts backups of one
+// source database on one primary node.
+func TestRestoreDatabase_CorruptFileRestoresNothing(t *testing.T) {
+	t.Parallel()
 	h := newDataHarness(t)
 	src := h.scratchDB()
-	h.fillFixture(src, 2000)
-	for name, change := range corruptions {
-		t.Run(name, func(t *testing.T) {
-			b := h.mustBackup(src)
-			b = h.rewriteBackup(b, change, true)
-			dst := h.scratchDB()
-			unwraps := h.stats(emulator.OpUnwrap)
-
-			_, err := h.restoreDB(restoreInput(b, dst))
-			requireType(t, err, contract.ErrTypeBackupCorrupt, "backup "+testBackupID+" is corrupt: its SHA-256 "+
-				"does not match the catalog", "nothing was restored")
-			require.Equal(t, unwraps, h.stats(emulator.OpUnwrap), "no DEK unwrapped for a file that fails its checksum")
-			require.Empty(t, h.userTables(dst))
-		})
-	}
+	h.fillFixture(h.db(src), 2000)
+	t.Run("fails its checksum before decrypting", func(t *testing.T) {
+		for name, change := range corruptions {
+			t.Run(name, func(t *testing.T) { corruptFailsChecksumBeforeDecrypting(h.on(t), src, change) })
+		}
+	})
+	t.Run("under a matching checksum rolls back", func(t *testing.T) {
+		for name, change := range corruptions {
+			t.Run(name, func(t *testing.T) { corruptUnderMatchingChecksumRollsBack(h.on(t), src, change) })
+		}
+	})
 }
 
-func TestRestoreDatabase_CorruptFileUnderMatchingChecksumRollsBack(t *testing.T) {
-	h := newDataHarness(t)
-	src := h.scratchDB()
-	h.fillFixture(src, 2000)
-	for name, change := range corruptions {
-		t.Run(name, func(t *testing.T) {
-			b := h.mustBackup(src)
-			b = h.rewriteBackup(b, change, false) // the file changed before its checksum was taken
-			dst := h.scratchDB()
+func corruptFailsChecksumBeforeDecrypting(h *harness, src string, change func([]byte) []byte) {
+	t := h.t
+	b := h.mustBackup(src)
+	b = h.rewriteBackup(b, change, true)
+	dst := h.scratchDB()
+	unwraps := h.stats(emulator.OpUnwrap)
 
-			_, err := h.restoreDB(restoreInput(b, dst))
-			requireType(t, err, contract.ErrTypeBackupCorrupt, "restore backup "+testBackupID,
-				"failed authentication while decrypting", "nothing was restored")
-			require.Empty(t, h.userTables(dst), "nothing half-loaded is visible")
+	_, err := h.restoreDB(restoreInput(b, h.src, dst))
+	requireType(t, err, contract.ErrTypeBackupCorrupt, "backup "+testBackupID+" is corrupt: its SHA-256 "+
+		"does not match the catalog", "nothing was restored")
+	require.Equal(t, unwraps, h.stats(emulator.OpUnwrap), "no DEK unwrapped for a file that fails its checksum")
+	require.Empty(t, h.userTables(dst))
+}
 
-			b = h.mustBackup(src) // a good backup restores into the same database afterwards
-			_, err = h.restoreDB(restoreInput(b, dst))
-			require.NoError(t, err)
-			require.Equal(t, h.fingerprint(src), h.fingerprint(dst))
-		})
-	}
+func corruptUnderMatchingChecksumRollsBack(h *harness, src string, change func([]byte) []byte) {
+	t := h.t
+	b := h.mustBackup(src)
+	b = h.rewriteBackup(b, change, false) // the file changed before its checksum was taken
+	dst := h.scratchDB()
+
+	_, err := h.restoreDB(restoreInput(b, h.src, dst))
+	requireType(t, err, contract.ErrTypeBackupCorrupt, "restore backup "+testBackupID,
+		"failed authentication while decrypting", "nothing was restored")
+	require.Empty(t, h.userTables(dst), "nothing half-loaded is visible")
+
+	b = h.mustBackup(src) // a good backup restores into the same database afterwards
+	_, err = h.restoreDB(restoreInput(b, h.src, dst))
+	require.NoError(t, err)
+	require.Equal(t, h.fingerprint(h.db(src)), h.fingerprint(h.db(dst)))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"sync"
@@ -38,68 +37,74 @@ var sessionParams = map[string]string{
 	"row_security": "off", "application_name": "byokflow-node",
 }
 
-// dataConfig is where the data path works: the backup store, the
-// PostgreSQL server of the instance databases, and pg_dump.
+// dataConfig is where the data path works: the backup store, pg_dump, and
+// (set per activity by dataFor) the node's own PostgreSQL server, reached
+// over its unix socket as the superuser.
 type dataConfig struct {
-	backupDir   string
-	databaseURL string
-	pgDump      func() (string, error) // findPGDump, run once
+	backupDir string
+	pgDump    func() (string, error) // findPGDump, run once
+	socketDir string
+	port      int
 }
 
 func newDataConfig(cfg Config) dataConfig {
-	return dataConfig{backupDir: cfg.BackupDir, databaseURL: cfg.DatabaseURL,
+	return dataConfig{backupDir: cfg.BackupDir,
 		pgDump: sync.OnceValues(func() (string, error) { return findPGDump(cfg.PGDump) })}
 }
 
-// check fails, permanently, when the agent was started without a backup
-// store or database server. op names the activity.
-func (c dataConfig) check(op string, host string) error {
-	if c.backupDir != "" && c.databaseURL != "" {
-		return nil
+// dataFor returns the data path of node n, whose server must serve: a
+// node that is suspended, or whose server is down, fails NodeNotServing.
+// op names the activity.
+func (a *Agent) dataFor(ctx context.Context, op string, n nodeRef) (dataConfig, error) {
+	c := a.data
+	if c.backupDir == "" {
+		return c, contract.NewError(contract.ErrTypeInvalidInput, fmt.Sprintf("%s: the node agent on host %s "+
+			"has no backup store: start it with BYOK_BACKUP_DIR set", op, a.host), nil)
 	}
-	return contract.NewError(contract.ErrTypeInvalidInput, fmt.Sprintf("%s: the node agent on host %s "+
-		"has no backup store or database server: start it with BYOK_BACKUP_DIR and BYOK_DATABASE_URL set",
-		op, host), nil)
-}
-
-// urlFor returns the server's URL with its database replaced by name.
-func (c dataConfig) urlFor(name string) (*url.URL, error) {
-	u, err := parseDatabaseURL(c.databaseURL)
+	if err := checkIDs(n.InstanceID, n.NodeID); err != nil {
+		return c, invalidInput(op, err)
+	}
+	m, err := readMeta(a.dirsOf(n))
 	if err != nil {
-		return nil, err
+		return c, err
 	}
-	u.Path, u.RawPath = "/"+name, ""
-	return u, nil
+	_, live := a.keys.get(n)
+	running := false
+	if m.Port != 0 && live && m.Suspended == "" {
+		if srv, err := a.serverOf(n, m); err == nil {
+			running, _ = srv.Running()
+		}
+	}
+	if !running {
+		return c, contract.NewError(contract.ErrTypeNodeNotServing, fmt.Sprintf("%s: node %s of instance %s "+
+			"does not serve on host %s (%s): run `starter status` to see why; `starter resume` brings a "+
+			"suspended instance back", op, n.NodeID, n.InstanceID, a.host, notServingWhy(m, live)), nil)
+	}
+	c.socketDir, c.port = a.dirsOf(n).socket, m.Port
+	return c, nil
 }
 
-// checkDatabaseURL checks Config.DatabaseURL, which may be empty.
-func checkDatabaseURL(s string) error {
-	if s == "" {
-		return nil
+// notServingWhy names the reason a node does not serve.
+func notServingWhy(m nodeMeta, live bool) string {
+	switch {
+	case m.Suspended != "":
+		return "suspended: " + m.Suspended
+	case m.Port == 0:
+		return "it has no server yet"
+	case !live:
+		return "its DEK is not in memory"
 	}
-	_, err := parseDatabaseURL(s)
-	return err
+	return "its server is not running"
 }
 
-// parseDatabaseURL parses a postgres:// or postgresql:// URL.
-func parseDatabaseURL(s string) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return nil, errors.New("BYOK_DATABASE_URL is not a postgres:// URL: set it as postgres://user@host:port/db")
-	}
-	return u, nil
-}
-
-// connect opens a connection to database name with sessionParams.
+// connect opens a connection to database name on the node's server with
+// sessionParams.
 func (c dataConfig) connect(ctx context.Context, name string) (*pgx.Conn, error) {
-	u, err := c.urlFor(name)
+	cfg, err := pgx.ParseConfig("")
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := pgx.ParseConfig(u.String())
-	if err != nil {
-		return nil, fmt.Errorf("parse BYOK_DATABASE_URL: %w", err)
-	}
+	cfg.Host, cfg.Port, cfg.User, cfg.Database = c.socketDir, uint16(c.port), "postgres", name
 	for k, v := range sessionParams {
 		cfg.RuntimeParams[k] = v
 	}
@@ -132,7 +137,7 @@ func databaseError(what, database string, err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
 		return contract.NewError(contract.ErrTypeInvalidInput, fmt.Sprintf("%s: database %s does not exist "+
-			"on the server of BYOK_DATABASE_URL: check the instance's database in the catalog", what, database), err)
+			"on the node's server: check the instance's database in the catalog", what, database), err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

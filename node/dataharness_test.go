@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
@@ -14,65 +13,74 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/byokflow/byokflow/contract"
-	"github.com/byokflow/byokflow/internal/testenv"
 )
 
 const testBackupID = "bk-orders-db-001"
 
-// newDataHarness is newHarness with the agent's data path configured: a
-// backup store in a temporary directory and BYOK_TEST_DATABASE's server
-// for the instance databases (tier 3).
-func newDataHarness(t *testing.T) *harness {
+// newDataHarness is a harness with the agent's data path configured: a
+// backup store in a temporary directory, and h.src, a serving primary
+// (node orders-db-1 of orders-db) whose server holds the test databases.
+func newDataHarness(t testing.TB) *harness {
 	t.Helper()
-	h := newHarness(t)
+	h := newHarnessOn(t, dataVolumeMiB)
 	h.backupDir = t.TempDir()
-	h.databaseURL = testenv.DatabaseURL(t)
 	h.restart()
+	h.src = h.startPrimary(testInstance, "orders-db-1", testDatabase)
 	return h
 }
 
-// scratchDB creates an empty database with a unique name on the test
-// server and drops it when the test ends.
-func (h *harness) scratchDB() string {
+// dataCase is one case of a test that runs several on one primary.
+type dataCase struct {
+	name string
+	run  func(t *testing.T, h *harness)
+}
+
+// runOnOnePrimary runs cases one after the other, each as a subtest, on
+// one data harness: cases that change nothing but their own scratch
+// databases and backups need no server of their own.
+func runOnOnePrimary(t *testing.T, cases []dataCase) {
+	t.Helper()
+	h := newDataHarness(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { c.run(t, h.on(t)) })
+	}
+}
+
+// scratchDB creates an empty database with a unique name on the server of
+// h.src, owned by the admin role, as the operator would.
+func (h *harness) scratchDB() string { return h.scratchDBOn(h.src) }
+
+func (h *harness) scratchDBOn(s serving) string {
 	h.t.Helper()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "byok_test_" + hex.EncodeToString(b)
-	h.adminExec("CREATE DATABASE " + name)
-	h.t.Cleanup(func() { h.adminExec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	_, err := h.conn(s, s.database).Exec(h.ctx, "CREATE DATABASE "+name)
+	require.NoError(h.t, err)
 	return name
 }
 
-func (h *harness) adminExec(sql string) {
-	h.t.Helper()
-	conn, err := pgx.Connect(h.ctx, h.databaseURL)
-	require.NoError(h.t, err)
-	defer conn.Close(h.ctx)
-	_, err = conn.Exec(h.ctx, sql)
-	require.NoError(h.t, err, sql)
-}
-
-// db connects to database name of the test server, closed at the end.
+// db logs in to database name on h.src's server as the admin role; one
+// connection per database, kept until the test ends.
 func (h *harness) db(name string) *pgx.Conn {
 	h.t.Helper()
-	conn, err := h.agent.data.connect(h.ctx, name)
-	require.NoError(h.t, err)
-	h.t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
+	if c, ok := h.dbs[name]; ok {
+		return c
+	}
+	if h.dbs == nil {
+		h.dbs = map[string]*pgx.Conn{}
+	}
+	h.dbs[name] = h.conn(h.src, name)
+	return h.dbs[name]
 }
 
 func (h *harness) backupInput(database, backupID string) contract.BackupDatabaseInput {
-	return contract.BackupDatabaseInput{InstanceID: testInstance, NodeID: "orders-db-1", BackupID: backupID,
+	return contract.BackupDatabaseInput{InstanceID: h.src.instance, NodeID: h.src.node, BackupID: backupID,
 		DatabaseName: database, RootKeyID: h.rootKey, AAD: contract.BackupAAD(backupID)}
 }
 
 func (h *harness) backup(in contract.BackupDatabaseInput) (contract.BackupDatabaseResult, error) {
-	val, err := h.env.ExecuteActivity(contract.ActivityBackupDatabase, in)
-	var res contract.BackupDatabaseResult
-	if err == nil {
-		require.NoError(h.t, val.Get(&res))
-	}
-	return res, err
+	return result[contract.BackupDatabaseResult](h, contract.ActivityBackupDatabase, in)
 }
 
 func (h *harness) mustBackup(database string) contract.BackupDatabaseResult {
@@ -82,22 +90,17 @@ func (h *harness) mustBackup(database string) contract.BackupDatabaseResult {
 	return res
 }
 
-// restoreInput restores backup b into database, as the workflow would from
-// the catalog's record.
-func restoreInput(b contract.BackupDatabaseResult, database string) contract.RestoreDatabaseInput {
-	return contract.RestoreDatabaseInput{InstanceID: "orders-db-copy", NodeID: "orders-db-copy-1",
+// restoreInput restores backup b into database on the server of node s,
+// as the workflow would from the catalog's record.
+func restoreInput(b contract.BackupDatabaseResult, s serving, database string) contract.RestoreDatabaseInput {
+	return contract.RestoreDatabaseInput{InstanceID: s.instance, NodeID: s.node,
 		DatabaseName: database, BackupID: b.BackupID, Location: b.Location, SHA256: b.SHA256,
 		RootKeyID: b.RootKeyID, KeyVersionID: b.KeyVersionID, WrappedDEK: b.WrappedDEK,
 		AAD: contract.BackupAAD(b.BackupID)}
 }
 
 func (h *harness) restoreDB(in contract.RestoreDatabaseInput) (contract.RestoreDatabaseResult, error) {
-	val, err := h.env.ExecuteActivity(contract.ActivityRestoreDatabase, in)
-	var res contract.RestoreDatabaseResult
-	if err == nil {
-		require.NoError(h.t, val.Get(&res))
-	}
-	return res, err
+	return result[contract.RestoreDatabaseResult](h, contract.ActivityRestoreDatabase, in)
 }
 
 // backupFile is the path of backup b in the store.
@@ -123,8 +126,8 @@ func (h *harness) rewriteBackup(b contract.BackupDatabaseResult, change func([]b
 	return b
 }
 
-// userTables lists the tables of database, to prove a failed restore left
-// nothing behind.
+// userTables lists the tables of database on h.src's server, to prove a
+// failed restore left nothing behind.
 func (h *harness) userTables(database string) []string {
 	h.t.Helper()
 	rows, err := h.db(database).Query(h.ctx, `SELECT table_schema || '.' || table_name FROM information_schema.tables
@@ -137,7 +140,7 @@ WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`)
 
 // requireType fails unless err is an application error of errType whose
 // message contains every part.
-func requireType(t *testing.T, err error, errType string, parts ...string) {
+func requireType(t testing.TB, err error, errType string, parts ...string) {
 	t.Helper()
 	require.Error(t, err)
 	require.Equal(t, errType, contract.ErrorType(err), "error: %v", err)
@@ -146,8 +149,8 @@ func requireType(t *testing.T, err error, errType string, parts ...string) {
 	}
 }
 
-// timed logs how long fn took, for the slower tier-3 tests.
-func timed(t *testing.T, what string, fn func()) {
+// timed logs how long fn took, for the slower tests.
+func timed(t testing.TB, what string, fn func()) {
 	t.Helper()
 	start := time.Now()
 	fn()

@@ -9,14 +9,11 @@ import (
 )
 
 // DropKeySlot is the node activity contract.ActivityDropKeySlot, the
-// compensation of InstallKey and the node step of a crypto-shred: it
-// zeroizes the node's DEK in memory and overwrites and removes its key
-// slot. It is idempotent: no slot and no DEK is success.
-//
-// When it dropped something it reports the node destroyed, best effort: a
-// compensation may run after the instance's node rows are gone, so a report
-// the catalog refuses is logged, not returned. A slot too corrupt to read
-// is removed all the same.
+// compensation of InstallKey, StartPrimary and StartStandby: it stops the
+// node's server, removes its fscrypt key, zeroizes its DEK in memory,
+// deletes its directories and overwrites and removes its key slot. It is
+// idempotent: a node with none of these is success. A slot too corrupt to
+// read is removed all the same.
 func (a *Agent) DropKeySlot(ctx context.Context, in contract.DropKeySlotInput) error {
 	const op = "drop key slot"
 	n, unlock, err := a.claim(ctx, op, in.InstanceID, in.NodeID, checkIDs(in.InstanceID, in.NodeID))
@@ -26,16 +23,17 @@ func (a *Agent) DropKeySlot(ctx context.Context, in contract.DropKeySlotInput) e
 	defer unlock()
 	slot, loadErr := a.slots.Load(n.InstanceID, n.NodeID)
 	hadSlot := !errors.Is(loadErr, ErrSlotNotFound)
-	hadKey := a.keys.drop(n, slot)
+	t, err := a.takeDown(ctx, n, true)
+	if err != nil {
+		return err
+	}
+	a.keys.drop(n, slot)
 	if err := a.slots.Remove(n.InstanceID, n.NodeID); err != nil {
 		return fmt.Errorf("%s of node %s of instance %s: %w", op, n.NodeID, n.InstanceID, err)
 	}
-	if !hadSlot && !hadKey {
-		return nil
+	if hadSlot || t.hadKey || t.keyID != "" {
+		a.log.Info("node dropped", "instance", n.InstanceID, "node", n.NodeID, "root_key", slot.RootKeyID,
+			"server_stopped", t.stopped, "storage", t.storageDetail(), "files", t.deleted)
 	}
-	a.log.Info("key slot dropped", "instance", n.InstanceID, "node", n.NodeID,
-		"root_key", slot.RootKeyID, "key_version", slot.KeyVersionID)
-	a.publishBestEffort(ctx, a.newReport(n, slot, contract.KeyDestroyed,
-		"DEK zeroized and key slot removed by "+a.host))
 	return nil
 }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,21 +15,20 @@ func writeSlotFile(t *testing.T, dataDir, node string, raw []byte) {
 	require.NoError(t, os.WriteFile(slotPath(dataDir, testInstance, node), raw, 0o600))
 }
 
-func TestDropKeySlot_RemovesSlotAndZeroizesDEK(t *testing.T) {
+func TestDropKeySlot_RemovesSlotKeyAndDirectoriesAndZeroizesDEK(t *testing.T) {
 	h := newHarness(t)
 	installed := h.mustInstall("orders-db-1")
-	h.mustInstall("orders-db-2")
+	other := h.mustInstall("orders-db-2")
 	dek := h.liveDEK("orders-db-1").dek
 
 	require.NoError(t, h.drop("orders-db-1"))
 	require.True(t, dek.Destroyed())
-	require.Nil(t, h.liveDEK("orders-db-1"))
-	_, err := os.Stat(slotPath(h.dataDir, testInstance, "orders-db-1"))
-	require.ErrorIs(t, err, os.ErrNotExist)
-	latest := h.latest("orders-db-1")
-	require.Equal(t, "destroyed", string(latest.State))
-	require.Equal(t, installed.KeyCheckValue, latest.CheckValue, "says which key was destroyed")
+	h.requireNodeGone(nodeRef{InstanceID: testInstance, NodeID: "orders-db-1"}, installed.StorageKeyID)
+	rep := h.status("orders-db-1")
+	require.Equal(t, contract.KeyDestroyed, rep.State)
+	require.Equal(t, installed.KeyCheckValue, rep.KeyCheckValue, "says which key was destroyed")
 	require.NotNil(t, h.liveDEK("orders-db-2"), "other nodes are unaffected")
+	require.Equal(t, "present", h.keyStatus(other.StorageKeyID).String())
 
 	require.NoError(t, h.drop("orders-db-1"), "idempotent")
 	require.Equal(t, contract.KeyDestroyed, h.status("orders-db-1").State)
@@ -37,29 +37,30 @@ func TestDropKeySlot_RemovesSlotAndZeroizesDEK(t *testing.T) {
 func TestDropKeySlot_WithoutSlotIsSuccess(t *testing.T) {
 	h := newHarness(t)
 	require.NoError(t, h.drop("orders-db-1"))
-	all, err := h.cat.ReportHistory(h.ctx, testInstance, "orders-db-1")
-	require.NoError(t, err)
-	require.Empty(t, all, "nothing dropped, nothing reported")
+	require.NotContains(t, string(h.logs.Bytes()), "node dropped", "nothing dropped, nothing logged")
 	require.Equal(t, contract.KeyPending, h.status("orders-db-2").State)
+	h.requireNothingOf("orders-db-1")
 }
 
-func TestDropKeySlot_NodeGoneFromCatalogStillDrops(t *testing.T) {
+func TestDropKeySlot_CorruptSlotIsRemovedWithTheNodesFiles(t *testing.T) {
 	h := newHarness(t)
-	h.mustInstall("orders-db-1")
-	dek := h.liveDEK("orders-db-1").dek
-	require.NoError(t, h.cat.DeleteInstance(h.ctx, testInstance))
-
-	require.NoError(t, h.drop("orders-db-1"), "reporting is best effort")
-	require.True(t, dek.Destroyed())
-	_, err := os.Stat(slotPath(h.dataDir, testInstance, "orders-db-1"))
-	require.ErrorIs(t, err, os.ErrNotExist)
-}
-
-func TestDropKeySlot_CorruptSlotIsRemoved(t *testing.T) {
-	h := newHarness(t)
-	h.mustInstall("orders-db-1")
+	installed := h.mustInstall("orders-db-1")
 	writeSlotFile(t, h.dataDir, "orders-db-1", []byte("garbage"))
 	require.NoError(t, h.drop("orders-db-1"))
-	_, err := os.Stat(slotPath(h.dataDir, testInstance, "orders-db-1"))
-	require.ErrorIs(t, err, os.ErrNotExist)
+	h.requireNodeGone(nodeRef{InstanceID: testInstance, NodeID: "orders-db-1"}, installed.StorageKeyID)
+}
+
+func TestDropKeySlot_AfterFullProvisionLeavesNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarnessOn(t, serverVolumeMiB)
+	p := h.startPrimary(testInstance, "orders-db-1", testDatabase)
+	require.True(t, p.report.ServerUp)
+	require.NotEmpty(t, procsUnder(h.agent.dirsOf(p.ref()).pgdata), "the server runs")
+
+	require.NoError(t, h.dropFor(p.instance, p.node))
+	h.requireNodeGone(p.ref(), p.report.StorageKeyID)
+	require.True(t, isNotExist(filepath.Join(h.vol.Dir, testInstance)), "the instance's directory, once empty, too")
+	require.Contains(t, string(h.logs.Bytes()), "server_stopped=true")
+
+	require.NoError(t, h.dropFor(p.instance, p.node), "idempotent")
 }

@@ -108,23 +108,21 @@ WHERE connamespace IN ('public'::regnamespace, 'archive'::regnamespace) ORDER BY
 	`SELECT schemaname || '.' || viewname || ' ' || definition FROM pg_views WHERE schemaname = 'public' ORDER BY 1`,
 }
 
-// fillFixture creates the fixture schema in database and n customers' worth
-// of rows.
-func (h *harness) fillFixture(database string, n int) {
+// fillFixture creates the fixture schema in the database of conn and n
+// customers' worth of rows.
+func (h *harness) fillFixture(conn *pgx.Conn, n int) {
 	h.t.Helper()
-	conn := h.db(database)
 	_, err := conn.Exec(h.ctx, fixtureSchema)
 	require.NoError(h.t, err)
 	_, err = conn.Exec(h.ctx, strings.ReplaceAll(fixtureData, "{n}", strconv.Itoa(n)))
 	require.NoError(h.t, err)
 }
 
-// fingerprint is a description of database's content and schema: per
-// relation its row count and the md5 of its rows in text form, then the
-// schema rows.
-func (h *harness) fingerprint(database string) []string {
+// fingerprint is a description of the content and schema of the database
+// of conn: per relation its row count and the md5 of its rows in text
+// form, then the schema rows.
+func (h *harness) fingerprint(conn *pgx.Conn) []string {
 	h.t.Helper()
-	conn := h.db(database)
 	var out []string
 	for _, rel := range fixtureRelations {
 		var sum string

@@ -10,47 +10,65 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	kp "github.com/IBM/keyprotect-go-client"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/byokflow/byokflow/catalog"
-	"github.com/byokflow/byokflow/catalog/catalogtest"
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/emulator/emulatortest"
 	"github.com/byokflow/byokflow/encryption"
 	"github.com/byokflow/byokflow/encryption/keyprotect"
+	"github.com/byokflow/byokflow/node/fscrypt/fscrypttest"
 )
 
 const (
 	testInstance = "orders-db"
 	testHost     = "host-a"
+	testDatabase = "db_orders"
 )
 
 var testNodes = []string{"orders-db-1", "orders-db-2"}
 
+// Sizes of the harness's volume: key slots only, one or two servers, and
+// servers holding the data-path fixtures (the image file is sparse).
+const (
+	keyVolumeMiB    = 32
+	serverVolumeMiB = 256
+	dataVolumeMiB   = 1024
+)
+
 // harness is a node agent served through Temporal's activity test
 // environment, with the real Key Protect client and wrapper against an
-// in-process emulator, and a real catalog (tier 3: skipped without
-// BYOK_TEST_DATABASE).
+// in-process emulator and its storage on a loop-mounted ext4 volume with
+// the encrypt feature (skipped with fscrypttest.SkipMessage without root).
+// Its cleanup shuts the agent down (servers stopped, fscrypt keys removed)
+// before the volume is unmounted.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
-	cat      *catalog.Catalog
+	vol      *fscrypttest.Vol
 	emu      *emulatortest.Env
 	operator *kp.Client
 	policyID string
 	rootKey  string
-	dataDir  string
+	dataDir  string // the agent's key slots
 	agent    *Agent
 	env      *testsuite.TestActivityEnvironment
 	logs     *syncBuffer // every agent's log output
-	// backupDir and databaseURL configure the agent's data path; empty for
-	// the key-slot tests (see newDataHarness).
-	backupDir, databaseURL string
+	// backupDir configures the agent's backup store; empty for the
+	// key-slot tests (see newDataHarness).
+	backupDir string
+	// tap, when set before restart, sees every key the agent wraps.
+	tap *dekTap
+	// src is the serving primary of newDataHarness, and dbs the
+	// connections to its databases.
+	src serving
+	dbs map[string]*pgx.Conn
 	// builds counts the wrappers WrapperFor built.
-	builds atomic.Int64
+	builds *atomic.Int64
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -71,25 +89,42 @@ func (b *syncBuffer) Bytes() []byte {
 	return bytes.Clone(b.buf.Bytes())
 }
 
-func newHarness(t *testing.T) *harness {
+// newHarness is a harness for key-slot tests: a small volume, no server.
+func newHarness(t testing.TB) *harness { return newHarnessOn(t, keyVolumeMiB) }
+
+// newHarnessOn is a harness whose volume has sizeMiB.
+func newHarnessOn(t testing.TB, sizeMiB int) *harness {
 	t.Helper()
-	h := &harness{t: t, ctx: context.Background(), cat: catalogtest.Open(t), dataDir: t.TempDir(),
-		logs: &syncBuffer{}}
+	h := &harness{t: t, ctx: context.Background(), vol: testVolume(t, fscrypttest.Options{SizeMiB: sizeMiB}),
+		dataDir: t.TempDir(), logs: &syncBuffer{}, builds: &atomic.Int64{}}
 	h.emu = emulatortest.Start(t, emulatortest.WithMemory())
 	h.policyID = h.emu.AuthorizeService(t)
 	h.operator = h.emu.OperatorClient(t)
 	h.rootKey = h.createRootKey("orders-db-root")
-	_, err := h.cat.CreateInstance(h.ctx, catalog.Instance{ID: testInstance, CRN: "crn:v1:test:" + testInstance,
-		KPInstanceID: h.emu.Dev.KPInstanceID, RootKeyID: h.rootKey, KeyVersionAtCreate: h.keyVersion(),
-		DatabaseName: "db_orders", NodeCount: len(testNodes), WorkflowID: "provision-orders-db"})
-	require.NoError(t, err)
-	var nodes []catalog.Node
-	for i, n := range testNodes {
-		nodes = append(nodes, catalog.Node{NodeID: n, Host: testHost, TaskQueue: contract.NodeTaskQueue(testHost), Ordinal: i})
-	}
-	require.NoError(t, h.cat.AddNodes(h.ctx, testInstance, nodes))
+	t.Cleanup(h.shutdown) // before the volume's unmount, after what tests register later
 	h.restart()
 	return h
+}
+
+// on returns h for subtest t of h's test: its failures and the cleanups
+// of what it opens go to t, while the agent, its servers and the volume
+// stay h's.
+func (h *harness) on(t testing.TB) *harness {
+	c := *h
+	c.t, c.dbs = t, nil
+	return &c
+}
+
+// shutdown takes the nodes down as a host shutting down does, closes the
+// agent and fails the test if a server survived.
+func (h *harness) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := h.agent.Shutdown(ctx); err != nil {
+		h.t.Errorf("shut the node agent down: %v", err)
+	}
+	h.agent.Close()
+	requireNoServer(h.t, h.vol.Dir)
 }
 
 func (h *harness) createRootKey(name string) string {
@@ -107,16 +142,19 @@ func (h *harness) keyVersion() string {
 	return key.KeyVersion.ID
 }
 
-// newAgent builds an agent on the harness's data directory, as the worker
+// newAgent builds an agent on the harness's directories, as the worker
 // main does, with the service identity's client.
 func (h *harness) newAgent() *Agent {
 	h.t.Helper()
-	a, err := New(Config{Host: testHost, DataDir: h.dataDir,
-		Wrapper: keyprotect.New(h.emu.ServiceClient(h.t)), WrapperFor: h.wrapperFor, Catalog: h.cat,
-		BackupDir: h.backupDir, DatabaseURL: h.databaseURL,
+	var w encryption.KeyWrapper = keyprotect.New(h.emu.ServiceClient(h.t))
+	if h.tap != nil {
+		h.tap.KeyWrapper = w
+		w = h.tap
+	}
+	a, err := New(Config{Host: testHost, DataDir: h.dataDir, StorageDir: h.vol.Dir, Wrapper: w,
+		WrapperFor: h.wrapperFor, BackupDir: h.backupDir,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	require.NoError(h.t, err)
-	h.t.Cleanup(a.Close)
 	return a
 }
 
@@ -128,8 +166,10 @@ func (h *harness) wrapperFor(kpInstanceID string) (encryption.KeyWrapper, error)
 	return keyprotect.New(h.emu.KPClient(h.t, h.emu.Dev.ServiceAPIKey, kpInstanceID)), nil
 }
 
-// restart replaces the agent with a new one on the same data directory (the
-// old one's keys are zeroized) and a fresh activity environment.
+// restart replaces the agent with a new one on the same directories, as a
+// restarted process: the old one's DEKs are zeroized, while its servers
+// and fscrypt keys stay (Close, not Shutdown). The activity environment is
+// fresh.
 func (h *harness) restart() {
 	if h.agent != nil {
 		h.agent.Close()
@@ -140,19 +180,29 @@ func (h *harness) restart() {
 	h.agent.Register(h.env)
 }
 
+// result runs activity with in and decodes its result.
+func result[T any](h *harness, activity string, in any) (T, error) {
+	h.t.Helper()
+	var res T
+	val, err := h.env.ExecuteActivity(activity, in)
+	if err == nil && val != nil && val.HasValue() {
+		require.NoError(h.t, val.Get(&res))
+	}
+	return res, err
+}
+
 func (h *harness) execute(activity string, in any) (contract.NodeReport, error) {
 	h.t.Helper()
-	val, err := h.env.ExecuteActivity(activity, in)
-	var rep contract.NodeReport
-	if err == nil && val != nil && val.HasValue() {
-		require.NoError(h.t, val.Get(&rep))
-	}
-	return rep, err
+	return result[contract.NodeReport](h, activity, in)
 }
 
 func (h *harness) install(node string) (contract.NodeReport, error) {
-	return h.execute(contract.ActivityInstallKey, contract.InstallKeyInput{InstanceID: testInstance,
-		NodeID: node, RootKeyID: h.rootKey, AAD: contract.NodeAAD(testInstance, node),
+	return h.installFor(testInstance, node)
+}
+
+func (h *harness) installFor(instance, node string) (contract.NodeReport, error) {
+	return h.execute(contract.ActivityInstallKey, contract.InstallKeyInput{InstanceID: instance,
+		NodeID: node, RootKeyID: h.rootKey, AAD: contract.NodeAAD(instance, node),
 		ExpectedVersionID: h.keyVersion()})
 }
 
@@ -168,15 +218,19 @@ func (h *harness) rewrap(node, target string) (contract.NodeReport, error) {
 		NodeID: node, RootKeyID: h.rootKey, AAD: contract.NodeAAD(testInstance, node), TargetVersionID: target})
 }
 
-func (h *harness) drop(node string) error {
+func (h *harness) drop(node string) error { return h.dropFor(testInstance, node) }
+
+func (h *harness) dropFor(instance, node string) error {
 	_, err := h.env.ExecuteActivity(contract.ActivityDropKeySlot,
-		contract.DropKeySlotInput{InstanceID: testInstance, NodeID: node})
+		contract.DropKeySlotInput{InstanceID: instance, NodeID: node})
 	return err
 }
 
-func (h *harness) status(node string) contract.NodeReport {
+func (h *harness) status(node string) contract.NodeReport { return h.statusOf(testInstance, node) }
+
+func (h *harness) statusOf(instance, node string) contract.NodeReport {
 	h.t.Helper()
-	rep, err := h.execute(contract.ActivityReportStatus, contract.ReportStatusInput{InstanceID: testInstance, NodeID: node})
+	rep, err := h.execute(contract.ActivityReportStatus, contract.ReportStatusInput{InstanceID: instance, NodeID: node})
 	require.NoError(h.t, err)
 	return rep
 }
@@ -201,12 +255,13 @@ func (h *harness) dekBytes(node string) []byte {
 	return out
 }
 
-// requireAbsent fails if data holds dek raw, in hex or in base64.
-func requireAbsent(t *testing.T, data, dek []byte, where string) {
+// requireAbsent fails if data holds secret raw, in hex or in base64.
+func requireAbsent(t testing.TB, data, secret []byte, where string) {
 	t.Helper()
-	for _, form := range [][]byte{dek, []byte(hex.EncodeToString(dek)),
-		[]byte(base64.StdEncoding.EncodeToString(dek)), []byte(base64.RawStdEncoding.EncodeToString(dek))} {
-		require.False(t, bytes.Contains(data, form), "plaintext DEK found in %s", where)
+	for _, form := range [][]byte{secret, []byte(hex.EncodeToString(secret)),
+		[]byte(base64.StdEncoding.EncodeToString(secret)), []byte(base64.RawStdEncoding.EncodeToString(secret)),
+		[]byte(base64.RawURLEncoding.EncodeToString(secret))} {
+		require.False(t, bytes.Contains(data, form), "plaintext secret found in %s", where)
 	}
 }
 
@@ -222,20 +277,6 @@ func (h *harness) loadSlot(node string) Slot {
 	slot, err := h.agent.slots.Load(testInstance, node)
 	require.NoError(h.t, err)
 	return slot
-}
-
-// latest is the catalog's latest report of node.
-func (h *harness) latest(node string) catalog.NodeStatus {
-	h.t.Helper()
-	all, err := h.cat.LatestStatus(h.ctx, testInstance)
-	require.NoError(h.t, err)
-	for _, s := range all {
-		if s.NodeID == node {
-			return s
-		}
-	}
-	require.FailNow(h.t, "node not in catalog", node)
-	return catalog.NodeStatus{}
 }
 
 func (h *harness) rotate() string {

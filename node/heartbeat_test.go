@@ -62,18 +62,19 @@ func (o *beatOutbound) RecordHeartbeat(ctx context.Context, details ...any) {
 }
 
 func TestBackupRestore_HeartbeatTheBytesOfTheBackupFile(t *testing.T) {
+	t.Parallel()
 	h := newDataHarness(t)
 	rec := &beatRecorder{}
 	h.env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{rec}})
 	src := h.scratchDB()
-	h.fillFixture(src, 500)
+	h.fillFixture(h.db(src), 500)
 
 	b := h.mustBackup(src)
 	beats := rec.take()
 	require.GreaterOrEqual(t, len(beats), 2, "at the start and at the end at least")
 	require.Equal(t, b.Bytes, beats[len(beats)-1], "the last heartbeat counts the whole file written")
 
-	_, err := h.restoreDB(restoreInput(b, h.scratchDB()))
+	_, err := h.restoreDB(restoreInput(b, h.src, h.scratchDB()))
 	require.NoError(t, err)
 	beats = rec.take()
 	require.Equal(t, b.Bytes, beats[len(beats)-1], "the last heartbeat counts the whole file read")

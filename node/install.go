@@ -11,13 +11,16 @@ import (
 
 // InstallKey is the node activity contract.ActivityInstallKey: it makes the
 // node's key slot (a fresh DEK wrapped under in.RootKeyID with in.AAD by the
-// service identity), keeps the DEK in memory and reports it active under
-// the key version Key Protect wrapped with.
+// service identity), keeps the DEK in memory, adds the fscrypt key derived
+// from it to the kernel and makes the node's data directory encrypted
+// under it. It reports the node pending under the key version Key Protect
+// wrapped with: its server comes next (StartPrimary, StartStandby).
 //
 // It is idempotent: a slot for the same instance, node, root key and AAD is
-// reported as it is (its DEK unwrapped into memory if needed), without a
-// second wrap; a slot under another root key fails KeySlotConflict. An
-// attempt that fails or is canceled after writing its slot removes it.
+// reported as it is (its DEK unwrapped into memory and its storage unlocked
+// if needed), without a second wrap; a slot under another root key fails
+// KeySlotConflict. An attempt that fails or is canceled after writing its
+// slot removes it, the fscrypt key and the directories it made.
 func (a *Agent) InstallKey(ctx context.Context, in contract.InstallKeyInput) (contract.NodeReport, error) {
 	const op = "install key"
 	n, unlock, err := a.claim(ctx, op, in.InstanceID, in.NodeID, checkKeyInput(in.InstanceID, in.NodeID, in.RootKeyID, in.AAD))
@@ -39,7 +42,8 @@ func (a *Agent) InstallKey(ctx context.Context, in contract.InstallKeyInput) (co
 	}
 }
 
-// installNew generates, wraps and stores a new DEK for node n.
+// installNew generates, wraps and stores a new DEK for node n and unlocks
+// its storage with it.
 func (a *Agent) installNew(ctx context.Context, n nodeRef, in contract.InstallKeyInput) (contract.NodeReport, error) {
 	const op = "install key"
 	dek, err := encryption.NewDataKey()
@@ -51,13 +55,29 @@ func (a *Agent) installNew(ctx context.Context, n nodeRef, in contract.InstallKe
 		dek.Destroy()
 		return contract.NodeReport{}, err
 	}
-	rep, err := a.commitNew(ctx, n, slot)
-	if err != nil {
-		dek.Destroy()
-		return rep, err
-	}
 	a.keys.put(n, liveKey{dek: dek})
-	return rep, nil
+	if err := ctx.Err(); err != nil {
+		a.undoInstall(ctx, n)
+		return contract.NodeReport{}, err
+	}
+	if _, err := a.unlockStorage(n, dek); err != nil {
+		a.undoInstall(ctx, n)
+		return contract.NodeReport{}, err
+	}
+	return a.report(ctx, n, slot, contract.KeyActive, ""), nil
+}
+
+// undoInstall removes what a failed install made: the DEK, the fscrypt
+// key, the node's files and its slot.
+func (a *Agent) undoInstall(ctx context.Context, n nodeRef) {
+	if _, err := a.takeDown(ctx, n, true); err != nil {
+		a.log.Error("failed install left node files behind; drop the node", "instance", n.InstanceID,
+			"node", n.NodeID, "error", err)
+	}
+	if err := a.slots.Remove(n.InstanceID, n.NodeID); err != nil {
+		a.log.Error("failed install left a key slot behind; drop it", "instance", n.InstanceID,
+			"node", n.NodeID, "error", err)
+	}
 }
 
 // wrapNew wraps dek under in.RootKeyID and writes the node's slot.
@@ -73,7 +93,7 @@ func (a *Agent) wrapNew(ctx context.Context, n nodeRef, in contract.InstallKeyIn
 		KPInstanceID: in.KPInstanceID, AAD: in.AAD, CheckValue: kcv}
 	wk, err := a.wrapKey(ctx, in.KPInstanceID, in.RootKeyID, dek, in.AAD)
 	if err != nil {
-		return Slot{}, a.fail(ctx, op, n, slot, err)
+		return Slot{}, a.fail(op, n, slot, err)
 	}
 	if wk.KeyVersion == "" || len(wk.Ciphertext) == 0 {
 		return Slot{}, fmt.Errorf("%s of node %s of instance %s: Key Protect returned no key "+
@@ -87,23 +107,4 @@ func (a *Agent) wrapNew(ctx context.Context, n nodeRef, in contract.InstallKeyIn
 		return Slot{}, fmt.Errorf("%s of node %s of instance %s: %w", op, n.NodeID, n.InstanceID, err)
 	}
 	return slot, nil
-}
-
-// commitNew reports a freshly written slot active. If the attempt was
-// canceled or the report cannot be recorded, it removes the slot, so a
-// failed attempt leaves nothing behind.
-func (a *Agent) commitNew(ctx context.Context, n nodeRef, slot Slot) (contract.NodeReport, error) {
-	err := ctx.Err()
-	var rep contract.NodeReport
-	if err == nil {
-		rep, err = a.publish(ctx, a.newReport(n, slot, contract.KeyActive, ""))
-	}
-	if err == nil {
-		return rep, nil
-	}
-	if rmErr := a.slots.Remove(n.InstanceID, n.NodeID); rmErr != nil {
-		a.log.Error("failed install left a key slot behind; drop it", "instance", n.InstanceID,
-			"node", n.NodeID, "error", rmErr)
-	}
-	return rep, err
 }

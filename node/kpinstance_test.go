@@ -30,13 +30,13 @@ func TestInstallKey_OtherKPInstanceSurvivesARestart(t *testing.T) {
 		NodeID: node, RootKeyID: key, AAD: contract.NodeAAD(testInstance, node), ExpectedVersionID: version,
 		KPInstanceID: otherKP})
 	require.NoError(t, err)
-	require.Equal(t, contract.KeyActive, installed.State)
+	require.Equal(t, contract.KeyPending, installed.State)
 	require.Equal(t, version, installed.KeyVersionID)
 	require.Equal(t, otherKP, h.loadSlot(node).KPInstanceID, "the slot records its Key Protect instance")
 
 	reports := h.startReports()
 
-	require.Equal(t, contract.KeyActive, reports[node].State, reports[node].Detail)
+	require.Equal(t, contract.KeyPending, reports[node].State, reports[node].Detail)
 	require.Equal(t, installed.KeyCheckValue, reports[node].KeyCheckValue)
 	require.EqualValues(t, 2, h.builds.Load(), "each agent built the wrapper of the slot's instance once")
 }
@@ -59,7 +59,7 @@ func TestRewrapKey_OtherKPInstanceRewrapsInTheSlotsInstance(t *testing.T) {
 		NodeID: node, RootKeyID: key, AAD: aad, TargetVersionID: rotated.KeyVersion.ID, KPInstanceID: otherKP})
 
 	require.NoError(t, err)
-	require.Equal(t, contract.KeyActive, rep.State)
+	require.Equal(t, contract.KeyPending, rep.State)
 	require.Equal(t, rotated.KeyVersion.ID, h.loadSlot(node).KeyVersionID)
 	require.Equal(t, otherKP, h.loadSlot(node).KPInstanceID)
 }

@@ -67,15 +67,18 @@ func stateOf(k liveKey) (contract.KeyState, string) {
 	return contract.KeyActive, ""
 }
 
-// loadAndReport loads node n's DEK and reports its state under the slot's
-// key version, or fails with the classified error.
+// loadAndReport loads node n's DEK, unlocks its storage and reports its
+// state under the slot's key version, or fails with the classified error.
 func (a *Agent) loadAndReport(ctx context.Context, op string, n nodeRef, slot Slot) (contract.NodeReport, error) {
 	k, err := a.load(ctx, n, slot)
 	if err != nil {
-		return contract.NodeReport{}, a.fail(ctx, op, n, slot, err)
+		return contract.NodeReport{}, a.fail(op, n, slot, err)
+	}
+	if _, err := a.unlockStorage(n, k.dek); err != nil {
+		return contract.NodeReport{}, err
 	}
 	state, detail := stateOf(k)
-	return a.publish(ctx, a.newReport(n, slot, state, detail))
+	return a.report(ctx, n, slot, state, detail), nil
 }
 
 // checkSameKey fails with KeySlotConflict unless slot was made for rootKeyID

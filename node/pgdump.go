@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,25 +24,16 @@ var restrictLine = regexp.MustCompile(`(?m)^\\restrict ([A-Za-z0-9]+)\r?\n`)
 // database in the exported snapshot, so the schema is the one the data
 // was copied under. Owners and privileges are left out: a restore goes
 // into a new instance whose roles may differ, and its objects belong to
-// the restoring role. The password travels in PGPASSWORD, never on the
-// command line.
+// the restoring role. It connects over the node server's unix socket (peer
+// authentication): no password is involved.
 func (c dataConfig) schemaDump(ctx context.Context, database, snapshot, section string) ([]byte, error) {
 	prog, err := c.pgDump()
 	if err != nil {
 		return nil, err
 	}
-	u, err := c.urlFor(database)
-	if err != nil {
-		return nil, err
-	}
-	env := os.Environ()
-	if pw, ok := u.User.Password(); ok {
-		env = append(env, "PGPASSWORD="+pw)
-		u.User = url.User(u.User.Username())
-	}
 	cmd := exec.CommandContext(ctx, prog, "--section="+section, "--snapshot="+snapshot,
-		"--no-owner", "--no-privileges", "--encoding=UTF8", "--no-password", "--dbname="+u.String())
-	cmd.Env = env
+		"--no-owner", "--no-privileges", "--encoding=UTF8", "--no-password", "--host="+c.socketDir,
+		"--port="+strconv.Itoa(c.port), "--username=postgres", "--dbname="+database)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

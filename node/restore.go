@@ -46,15 +46,16 @@ func (a *Agent) RestoreDatabase(ctx context.Context, in contract.RestoreDatabase
 	if err := checkRestoreInput(in); err != nil {
 		return contract.RestoreDatabaseResult{}, invalidInput("restore backup", err)
 	}
-	if err := a.data.check(what, a.host); err != nil {
+	c, err := a.dataFor(ctx, what, nodeRef{InstanceID: in.InstanceID, NodeID: in.NodeID})
+	if err != nil {
 		return contract.RestoreDatabaseResult{}, err
 	}
-	path, err := a.data.backupPath(restoreLocation(in))
+	path, err := c.backupPath(restoreLocation(in))
 	if err != nil {
 		return contract.RestoreDatabaseResult{}, invalidInput(what, err)
 	}
 	heartbeat(ctx, "open target")
-	t, done, err := a.data.openTarget(ctx, in.DatabaseName, in.BackupID)
+	t, done, err := c.openTarget(ctx, in.DatabaseName, in.BackupID)
 	if err != nil || done != nil {
 		return resultOf(done), restoreError(what, in.DatabaseName, err)
 	}

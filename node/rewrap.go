@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/byokflow/byokflow/contract"
@@ -29,14 +28,8 @@ func (a *Agent) RewrapKey(ctx context.Context, in contract.RewrapKeyInput) (cont
 	}
 	defer unlock()
 	slot, err := a.slots.Load(n.InstanceID, n.NodeID)
-	if errors.Is(err, ErrSlotNotFound) {
-		return contract.NodeReport{}, contract.NewError(contract.ErrTypeKeySlotMissing, fmt.Sprintf(
-			"%s of node %s of instance %s: host %s holds no key slot for the node: check the "+
-				"node's placement in the catalog, or whether its key slot was dropped",
-			op, n.NodeID, n.InstanceID, a.host), err)
-	}
 	if err != nil {
-		return contract.NodeReport{}, slotError(op, n, err)
+		return contract.NodeReport{}, a.missingSlot(op, n, err)
 	}
 	if err := checkSameKey(op, n, slot, in.RootKeyID, in.AAD); err != nil {
 		return contract.NodeReport{}, err
@@ -65,7 +58,7 @@ func (a *Agent) rewrap(ctx context.Context, n nodeRef, slot Slot) (contract.Node
 		err = matchCheckValue(dek, slot)
 	}
 	if err != nil {
-		return contract.NodeReport{}, a.fail(ctx, op, n, slot, err)
+		return contract.NodeReport{}, a.fail(op, n, slot, err)
 	}
 	if rewrapped != nil {
 		if slot, err = a.replaceSlot(ctx, slot, *rewrapped); err != nil {
@@ -74,7 +67,7 @@ func (a *Agent) rewrap(ctx context.Context, n nodeRef, slot Slot) (contract.Node
 		}
 	}
 	a.keys.adopt(n, dek)
-	return a.publish(ctx, a.newReport(n, slot, contract.KeyActive, ""))
+	return a.report(ctx, n, slot, contract.KeyActive, ""), nil
 }
 
 // replaceSlot atomically replaces slot with one holding rewrapped.

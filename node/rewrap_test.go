@@ -21,19 +21,21 @@ func TestRewrapKey_MovesSlotToNewVersionKeepingDEK(t *testing.T) {
 	require.NoError(t, err)
 	require.Same(t, handle, h.liveDEK("orders-db-1").dek, "holders of the DEK are not disturbed")
 	require.False(t, handle.Destroyed())
-	require.Equal(t, contract.KeyActive, rep.State)
+	require.Equal(t, contract.KeyPending, rep.State, "rewrapped; the node has no server yet")
 	require.Equal(t, target, rep.KeyVersionID)
 	require.Equal(t, installed.KeyCheckValue, rep.KeyCheckValue, "same DEK")
+	require.Equal(t, installed.StorageKeyID, rep.StorageKeyID, "same storage key")
 	require.Equal(t, dekBefore, h.dekBytes("orders-db-1"))
 	slot := h.loadSlot("orders-db-1")
 	require.Equal(t, target, slot.KeyVersionID)
 	require.Equal(t, installed.KeyCheckValue, slot.CheckValue)
 	requireAbsent(t, h.slotFile("orders-db-1"), dekBefore, "the rewrapped key slot file")
-	require.Equal(t, target, h.latest("orders-db-1").KeyVersionID)
 
 	// The new slot unwraps on its own, under the new version.
 	h.restart()
-	require.Equal(t, contract.KeyActive, h.status("orders-db-1").State)
+	after := h.status("orders-db-1")
+	require.Equal(t, contract.KeyPending, after.State, after.Detail)
+	require.Equal(t, target, after.KeyVersionID)
 	require.Equal(t, dekBefore, h.dekBytes("orders-db-1"))
 }
 
@@ -48,7 +50,7 @@ func TestRewrapKey_AgainIsNoOp(t *testing.T) {
 
 	rep, err := h.rewrap("orders-db-1", target)
 	require.NoError(t, err)
-	require.Equal(t, contract.KeyActive, rep.State)
+	require.Equal(t, contract.KeyPending, rep.State)
 	require.Equal(t, target, rep.KeyVersionID)
 	require.Equal(t, unwraps, h.stats(emulator.OpUnwrap), "no Key Protect call")
 	require.Equal(t, slotBefore, h.slotFile("orders-db-1"), "slot not rewritten")
@@ -62,9 +64,9 @@ func TestRewrapKey_WithoutNewVersionReportsAsIs(t *testing.T) {
 	require.Equal(t, installed.KeyVersionID, rep.KeyVersionID, "the workflow judges the mismatch")
 }
 
-func TestRewrapKey_DisabledKeyFlushesDEKAndKeepsSlot(t *testing.T) {
+func TestRewrapKey_DisabledKeyFlushesDEKLocksStorageAndKeepsSlot(t *testing.T) {
 	h := newHarness(t)
-	h.mustInstall("orders-db-1")
+	installed := h.mustInstall("orders-db-1")
 	dek := h.liveDEK("orders-db-1").dek
 	target := h.rotate()
 	slotBefore := h.slotFile("orders-db-1")
@@ -76,7 +78,8 @@ func TestRewrapKey_DisabledKeyFlushesDEKAndKeepsSlot(t *testing.T) {
 	require.True(t, dek.Destroyed(), "a disabled root key flushes the DEK")
 	require.Nil(t, h.liveDEK("orders-db-1"))
 	require.Equal(t, slotBefore, h.slotFile("orders-db-1"), "the old slot survives")
-	require.Equal(t, "suspended", string(h.latest("orders-db-1").State))
+	require.Equal(t, "absent", h.keyStatus(installed.StorageKeyID).String(), "a revoked key locks the storage")
+	require.Equal(t, contract.KeySuspended, h.status("orders-db-1").State)
 }
 
 func TestRewrapKey_MissingSlotFailsKeySlotMissing(t *testing.T) {
@@ -118,5 +121,5 @@ func TestRewrapKey_WrongAADIsRefused(t *testing.T) {
 		NodeID: "orders-db-1", RootKeyID: h.rootKey, AAD: slot.AAD, TargetVersionID: target})
 	require.Equal(t, contract.ErrTypeKeySlotInvalid, contract.ErrorType(err))
 	require.ErrorContains(t, err, "Key Protect refused the key slot's wrapped DEK")
-	require.Equal(t, "error", string(h.latest("orders-db-1").State))
+	require.NotNil(t, h.liveDEK("orders-db-1"), "a refused slot is no revocation: the DEK stays")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/byokflow/byokflow/contract"
+	"github.com/byokflow/byokflow/node/fscrypt"
 )
 
 func (h *harness) shred(node string) (contract.NodeReport, error) {
@@ -26,9 +27,7 @@ func TestShredKeySlot_ZeroizesDEKRemovesSlotAndReportsDestroyed(t *testing.T) {
 	rep, err := h.shred("orders-db-1")
 	require.NoError(t, err)
 	require.True(t, dek.Destroyed())
-	require.Nil(t, h.liveDEK("orders-db-1"))
-	_, err = os.Stat(path)
-	require.ErrorIs(t, err, os.ErrNotExist)
+	h.requireNodeGone(nodeRef{InstanceID: testInstance, NodeID: "orders-db-1"}, installed.StorageKeyID)
 	left, err := os.ReadFile(witness)
 	require.NoError(t, err)
 	require.Equal(t, make([]byte, len(left)), left, "slot bytes overwritten with zeros")
@@ -36,7 +35,8 @@ func TestShredKeySlot_ZeroizesDEKRemovesSlotAndReportsDestroyed(t *testing.T) {
 	require.Equal(t, installed.KeyCheckValue, rep.KeyCheckValue, "says which key was destroyed")
 	require.Equal(t, installed.KeyVersionID, rep.KeyVersionID)
 	require.Contains(t, rep.Detail, "crypto-shred")
-	require.Equal(t, "destroyed", string(h.latest("orders-db-1").State), "recorded in the catalog")
+	require.Equal(t, "removed", rep.StorageKey)
+	require.Equal(t, installed.StorageKeyID, rep.StorageKeyID)
 	require.NotNil(t, h.liveDEK("orders-db-2"), "other nodes are unaffected")
 }
 
@@ -50,37 +50,49 @@ func TestShredKeySlot_AgainReportsDestroyedAgain(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, contract.KeyDestroyed, rep.State)
 	require.Equal(t, installed.KeyCheckValue, rep.KeyCheckValue)
-	history, err := h.cat.ReportHistory(h.ctx, testInstance, "orders-db-1")
-	require.NoError(t, err)
-	require.Equal(t, "destroyed", string(history[len(history)-1].State))
+	require.Contains(t, rep.Detail, "no node files")
 
 	h.restart() // a new agent process remembers nothing, and still reports
 	rep, err = h.shred("orders-db-1")
 	require.NoError(t, err)
 	require.Equal(t, contract.KeyDestroyed, rep.State)
-	require.Equal(t, h.rootKey, rep.RootKeyID, "the instance's root key, from the catalog")
+	require.Empty(t, rep.RootKeyID, "unknown to the agent: the workflow records it under the instance's root key")
 }
 
 func TestShredKeySlot_CorruptSlotIsShredded(t *testing.T) {
 	h := newHarness(t)
-	h.mustInstall("orders-db-1")
+	installed := h.mustInstall("orders-db-1")
 	writeSlotFile(t, h.dataDir, "orders-db-1", []byte("garbage"))
 	rep, err := h.shred("orders-db-1")
 	require.NoError(t, err)
 	require.Equal(t, contract.KeyDestroyed, rep.State)
-	_, err = os.Stat(slotPath(h.dataDir, testInstance, "orders-db-1"))
-	require.ErrorIs(t, err, os.ErrNotExist)
+	h.requireNodeGone(nodeRef{InstanceID: testInstance, NodeID: "orders-db-1"}, installed.StorageKeyID)
 }
 
-func TestShredKeySlot_CatalogRefusingTheReportFails(t *testing.T) {
-	h := newHarness(t)
-	h.mustInstall("orders-db-1")
-	dek := h.liveDEK("orders-db-1").dek
-	require.NoError(t, h.cat.DeleteInstance(h.ctx, testInstance))
+func TestShredKeySlot_AfterFullProvisionStopsServerRemovesKeyAndFiles(t *testing.T) {
+	t.Parallel()
+	h := newHarnessOn(t, serverVolumeMiB)
+	p := h.startPrimary(testInstance, "orders-db-1", testDatabase)
+	d := h.agent.dirsOf(p.ref())
 
-	_, err := h.shred("orders-db-1")
-	requireType(t, err, contract.ErrTypeInstanceNotFound, "the catalog has no such node")
-	require.True(t, dek.Destroyed(), "the key is destroyed all the same")
-	_, err = os.Stat(slotPath(h.dataDir, testInstance, "orders-db-1"))
-	require.ErrorIs(t, err, os.ErrNotExist)
+	rep, err := h.execute(contract.ActivityShredKeySlot, contract.ShredKeySlotInput{InstanceID: p.instance, NodeID: p.node})
+	require.NoError(t, err)
+	h.requireNodeGone(p.ref(), p.report.StorageKeyID)
+	require.Equal(t, contract.KeyDestroyed, rep.State)
+	require.Equal(t, p.report.KeyCheckValue, rep.KeyCheckValue)
+	require.Equal(t, fscrypt.Protection, rep.Storage)
+	require.Equal(t, p.report.StorageKeyID, rep.StorageKeyID)
+	require.Equal(t, "removed", rep.StorageKey, "the report names the key's removal")
+	for _, says := range []string{"server stopped", "fscrypt key " + p.report.StorageKeyID + " removed",
+		"DEK zeroized", "deleted " + d.root + " (ciphertext)", "key slot overwritten and removed"} {
+		require.Contains(t, rep.Detail, says)
+	}
+	require.False(t, rep.ServerUp)
+
+	again, err := h.execute(contract.ActivityShredKeySlot, contract.ShredKeySlotInput{InstanceID: p.instance, NodeID: p.node})
+	require.NoError(t, err, "idempotent")
+	require.Equal(t, contract.KeyDestroyed, again.State)
+	require.Equal(t, p.report.KeyCheckValue, again.KeyCheckValue, "under the key of the slot it shredded")
+	require.Contains(t, again.Detail, "no server running")
+	h.requireNodeGone(p.ref(), p.report.StorageKeyID)
 }

@@ -2,28 +2,27 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"time"
 
 	"github.com/byokflow/byokflow/contract"
 )
 
-// Start registers the agent's host and task queue in the catalog, then
-// brings back every key slot it holds: it unwraps each with the service
-// identity into memory and reports the node, as ReportStatus does.
+// Start brings back every node whose key slot the agent holds: it unwraps
+// each slot with the service identity, adds the node's fscrypt key, starts
+// its server (a standby until it streams), and returns the nodes' reports
+// for the caller to record through the control plane (the agent has no
+// catalog connection). A server that survived the agent (it runs detached)
+// is adopted as it is.
 //
 // A slot whose root key has been rotated since it was written is reported
-// rewrap_required under the slot's version, with its DEK in memory and
-// usable; the slot itself is left as it is until a RewrapKey (a rotation,
-// or `starter rotate --rewrap-only`) replaces it, so that slots change only
-// under a workflow. A slot that cannot be unwrapped is reported suspended,
-// destroyed, unreachable or error, with a detail; ReportStatus retries it
-// later. Only a failure to reach the catalog or to read the data
-// directory fails Start; a node the catalog no longer knows is logged.
+// rewrap_required under the slot's version, with its DEK in memory and its
+// node serving; the slot itself is left as it is until a RewrapKey
+// replaces it, so that slots change only under a workflow. A slot that
+// cannot be unwrapped is reported suspended, destroyed, unreachable or
+// error, with a detail; ReportStatus tries again later. A suspended node
+// stays down. Only a failure to read the slot store fails Start.
 func (a *Agent) Start(ctx context.Context) ([]contract.NodeReport, error) {
-	if _, err := a.catalog.UpsertHost(ctx, a.host, a.TaskQueue()); err != nil {
-		return nil, fmt.Errorf("start node agent on host %s: %w: check BYOK_DATABASE_URL", a.host, err)
-	}
 	refs, err := a.slots.List()
 	if err != nil {
 		return nil, fmt.Errorf("start node agent on host %s: %w", a.host, err)
@@ -40,41 +39,40 @@ func (a *Agent) Start(ctx context.Context) ([]contract.NodeReport, error) {
 	return reports, nil
 }
 
-// restore brings back and reports one node's slot at start-up.
+// restore brings back and reports one node at start-up.
 func (a *Agent) restore(ctx context.Context, n nodeRef) (contract.NodeReport, error) {
 	unlock, err := a.keys.lock(ctx, n)
 	if err != nil {
 		return contract.NodeReport{}, err
 	}
 	defer unlock()
-	rep, err := a.status(ctx, n)
-	if err != nil {
-		return rep, err
-	}
-	stored, err := a.publish(ctx, rep)
-	if contract.ErrorType(err) == contract.ErrTypeInstanceNotFound {
-		a.log.Warn("key slot of a node the catalog does not know; drop it if the instance is gone",
-			"instance", n.InstanceID, "node", n.NodeID, "state", rep.State)
-		return rep, nil
-	}
-	return stored, err
+	return a.status(ctx, n)
 }
 
-// KeepRegistered refreshes the host's last-seen time in the catalog every
-// interval until ctx ends, so the control plane can tell a live agent from
-// a stale one. Failures are logged and retried at the next tick. Run it in
-// its own goroutine after Start.
-func (a *Agent) KeepRegistered(ctx context.Context, every time.Duration) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if _, err := a.catalog.UpsertHost(ctx, a.host, a.TaskQueue()); err != nil && ctx.Err() == nil {
-				a.log.Warn("refresh host registration", "error", err)
-			}
-		}
+// Shutdown takes every node of the agent down as a host shutting down
+// does: each server is stopped and each fscrypt key removed from the
+// kernel, so no node's data stays readable after the agent is gone. Key
+// slots stay; the next Start brings the nodes back. Call it before Close.
+func (a *Agent) Shutdown(ctx context.Context) error {
+	refs, err := a.slots.List()
+	if err != nil {
+		return fmt.Errorf("shut down node agent on host %s: %w", a.host, err)
 	}
+	var errs []error
+	for _, ref := range refs {
+		n := nodeRef(ref)
+		unlock, err := a.keys.lock(ctx, n)
+		if err != nil {
+			return err
+		}
+		t, err := a.takeDown(ctx, n, false)
+		unlock()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		a.log.Info("node down", "instance", n.InstanceID, "node", n.NodeID, "server_stopped", t.stopped,
+			"storage", t.storageDetail())
+	}
+	return errors.Join(errs...)
 }

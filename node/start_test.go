@@ -1,9 +1,7 @@
 package node
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -24,7 +22,7 @@ func (h *harness) startReports() map[string]contract.NodeReport {
 	return byNode
 }
 
-func TestStart_RegistersHostAndUnwrapsEverySlot(t *testing.T) {
+func TestStart_UnwrapsEverySlotAndUnlocksItsStorage(t *testing.T) {
 	h := newHarness(t)
 	installed := map[string]contract.NodeReport{}
 	for _, n := range testNodes {
@@ -36,35 +34,35 @@ func TestStart_RegistersHostAndUnwrapsEverySlot(t *testing.T) {
 	reports := h.startReports()
 	require.Len(t, reports, len(testNodes))
 	for _, n := range testNodes {
-		require.Equal(t, contract.KeyActive, reports[n].State, n)
+		require.Equal(t, contract.KeyPending, reports[n].State, "%s: key back, no server made yet", n)
 		require.Equal(t, installed[n].KeyCheckValue, reports[n].KeyCheckValue, n)
 		require.Equal(t, installed[n].KeyVersionID, reports[n].KeyVersionID, n)
+		require.Equal(t, installed[n].StorageKeyID, reports[n].StorageKeyID, n)
+		require.Equal(t, "present", reports[n].StorageKey, n)
+		require.Equal(t, testHost, reports[n].Host, n)
 		require.NotNil(t, h.liveDEK(n), n)
-		require.Equal(t, "active", string(h.latest(n).State))
 	}
 	require.Equal(t, dek, h.dekBytes("orders-db-1"))
 	require.Equal(t, int64(len(testNodes)), h.stats(emulator.OpUnwrap))
 	require.Equal(t, int64(0), h.stats(emulator.OpWrap))
-	hosts, err := h.cat.ListHosts(h.ctx)
-	require.NoError(t, err)
-	require.Len(t, hosts, 1)
-	require.Equal(t, testHost, hosts[0].Name)
-	require.Equal(t, contract.NodeTaskQueue(testHost), hosts[0].TaskQueue)
 }
 
 func TestStart_DisabledKeyReportsSuspendedUntilEnabled(t *testing.T) {
 	h := newHarness(t)
-	h.mustInstall("orders-db-1")
+	installed := h.mustInstall("orders-db-1")
 	require.NoError(t, h.operator.DisableKey(h.ctx, h.rootKey))
 
 	rep := h.startReports()["orders-db-1"]
 	require.Equal(t, contract.KeySuspended, rep.State)
 	require.Contains(t, rep.Detail, "is disabled")
 	require.Nil(t, h.liveDEK("orders-db-1"))
-	require.Equal(t, "suspended", string(h.latest("orders-db-1").State))
+	require.Equal(t, "absent", rep.StorageKey, "a revoked key locks the storage")
+	require.Equal(t, "absent", h.keyStatus(installed.StorageKeyID).String())
 
 	require.NoError(t, h.operator.EnableKey(h.ctx, h.rootKey))
-	require.Equal(t, contract.KeyActive, h.status("orders-db-1").State)
+	rep = h.status("orders-db-1")
+	require.Equal(t, contract.KeyPending, rep.State, rep.Detail)
+	require.Equal(t, "present", rep.StorageKey, "unlocked again")
 	require.NotNil(t, h.liveDEK("orders-db-1"))
 }
 
@@ -83,20 +81,21 @@ func TestStart_RotatedKeyReportsRewrapRequiredAndKeepsSlot(t *testing.T) {
 
 	after, err := h.rewrap("orders-db-1", target)
 	require.NoError(t, err)
-	require.Equal(t, contract.KeyActive, after.State)
+	require.Equal(t, contract.KeyPending, after.State, "rewrapped; no server yet")
 	require.Equal(t, target, after.KeyVersionID)
-	require.Equal(t, contract.KeyActive, h.status("orders-db-1").State)
+	require.Equal(t, contract.KeyPending, h.status("orders-db-1").State)
 }
 
 func TestStart_DestroyedKeyReportsDestroyed(t *testing.T) {
 	h := newHarness(t)
-	h.mustInstall("orders-db-1")
+	installed := h.mustInstall("orders-db-1")
 	_, err := h.operator.DeleteKey(h.ctx, h.rootKey, 0)
 	require.NoError(t, err)
 
 	rep := h.startReports()["orders-db-1"]
 	require.Equal(t, contract.KeyDestroyed, rep.State)
 	require.Nil(t, h.liveDEK("orders-db-1"))
+	require.Equal(t, "absent", h.keyStatus(installed.StorageKeyID).String())
 }
 
 func TestStart_CorruptSlotReportsError(t *testing.T) {
@@ -110,24 +109,6 @@ func TestStart_CorruptSlotReportsError(t *testing.T) {
 	reports := h.startReports()
 	require.Equal(t, contract.KeyError, reports["orders-db-1"].State)
 	require.Contains(t, reports["orders-db-1"].Detail, "key slot corrupt")
-	require.Equal(t, contract.KeyActive, reports["orders-db-2"].State, "other nodes are unaffected")
-}
-
-func TestKeepRegistered_RefreshesLastSeen(t *testing.T) {
-	h := newHarness(t)
-	_, err := h.agent.Start(h.ctx)
-	require.NoError(t, err)
-	hosts, err := h.cat.ListHosts(h.ctx)
-	require.NoError(t, err)
-	first := hosts[0].LastSeenAt
-
-	ctx, cancel := context.WithCancel(h.ctx)
-	done := make(chan struct{})
-	go func() { h.agent.KeepRegistered(ctx, 20*time.Millisecond); close(done) }()
-	require.Eventually(t, func() bool {
-		hosts, err := h.cat.ListHosts(h.ctx)
-		return err == nil && hosts[0].LastSeenAt.After(first)
-	}, 5*time.Second, 20*time.Millisecond)
-	cancel()
-	<-done
+	require.Equal(t, contract.KeyPending, reports["orders-db-2"].State, "other nodes are unaffected")
+	require.NotNil(t, h.liveDEK("orders-db-2"))
 }

@@ -68,6 +68,12 @@ func (t *target) begin(ctx context.Context, backupID string) (*contract.RestoreD
 	if t.tx, err = t.conn.Begin(ctx); err != nil {
 		return nil, err
 	}
+	// Everything the restore makes belongs to the instance's admin role,
+	// as if the operator had made it; the agent's own session is the
+	// superuser's, over the server's unix socket.
+	if _, err = t.tx.Exec(ctx, "SET LOCAL ROLE "+pgx.Identifier{contract.AdminRole}.Sanitize()); err != nil {
+		return nil, err
+	}
 	var locked bool
 	err = t.tx.QueryRow(ctx, "SELECT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext($1))",
 		"byokflow restore "+t.database).Scan(&locked)

@@ -45,7 +45,8 @@ func TestInstallKey_KeyProtectUnreachableIsRetriedAndLeavesNoSlot(t *testing.T) 
 	require.ErrorContains(t, err, "Key Protect unreachable")
 	_, statErr := os.Stat(slotPath(h.dataDir, testInstance, "orders-db-2"))
 	require.ErrorIs(t, statErr, os.ErrNotExist)
-	require.Equal(t, "unreachable", string(h.latest("orders-db-2").State))
+	require.True(t, isNotExist(h.agent.dirsOf(nodeRef{InstanceID: testInstance, NodeID: "orders-db-2"}).root),
+		"no directory for a key never wrapped")
 }
 
 func TestRewrapKey_KeyProtectUnreachableKeepsDEKAndSlot(t *testing.T) {
@@ -60,7 +61,7 @@ func TestRewrapKey_KeyProtectUnreachableKeepsDEKAndSlot(t *testing.T) {
 	requireRetryable(t, err)
 	require.False(t, dek.Destroyed(), "the grace window keeps the DEK")
 	require.Equal(t, slotBefore, h.slotFile("orders-db-1"))
-	require.Equal(t, "unreachable", string(h.latest("orders-db-1").State))
+	require.Equal(t, contract.KeyPending, h.status("orders-db-1").State, "the DEK in memory needs no Key Protect")
 
 	h.emu.Server.SetFaults(emulator.Faults{}) // Key Protect is back: the retry succeeds
 	rep, err := h.rewrap("orders-db-1", target)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make run: the customer's story on the local stack, step by step, with the
 # starter CLI: create root keys, authorize the service (step 2), provision a
-# 3-node instance, load data, back up, rotate, restore into a new instance
-# under a second root key and compare, crypto-shred the original and show its
+# 3-node instance (a primary and two streaming standbys, each a PostgreSQL
+# server on fscrypt-encrypted storage), load data, prove it is ciphertext at
+# rest, back up, rotate, restore into a new instance under a second root key
+# and compare, crypto-shred the original (and prove again), and show its
 # backup can no longer be restored. The stack stays up for the Web UI until
 # Ctrl-C, unless BYOK_EXIT=1 (then it exits 0 after the story, non-zero if a
 # step failed).
@@ -22,6 +24,34 @@ restored="orders-restored-$run_id"
 step() { printf '\n== %s\n' "$*"; }
 show() { printf '$ starter %s\n' "$*" >&2; "$BIN/starter" "$@"; }
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+# on_disk MARKER: how many files under .run (the raw volume images, the
+# logs, the Temporal database, key slots, backups) and of the catalog's
+# cluster hold MARKER in plaintext, after flushing every cache to disk.
+# What is behind the volumes' mount points is not searched: it is the
+# files as the kernel decrypts them.
+on_disk() {
+  sync
+  echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+  local dirs=("$RUN") pgdata
+  pgdata=$(cat "$RUN/pgdata" 2>/dev/null || true)
+  [ -n "$pgdata" ] && [ "${pgdata#"$RUN"}" = "$pgdata" ] && dirs+=("$pgdata")
+  local files
+  files=$(find "${dirs[@]}" -path "$RUN/mnt" -prune -o -type f -print0 2>/dev/null |
+    xargs -0 grep -l -a -F -- "$1" 2>/dev/null || true)
+  [ -z "$files" ] && { echo 0; return; }
+  printf '%s\n' "$files" >&2
+  printf '%s\n' "$files" | wc -l
+}
+
+# prove_at_rest INSTANCE MARKER WHEN: the byte search of on_disk, which must
+# find nothing.
+prove_at_rest() {
+  local found
+  found=$(on_disk "$2")
+  echo "byte search for the marker in every file under .run/ (raw volume images included) $3: $found files"
+  [ "$found" = 0 ] || die "the marker of instance $1 was found in plaintext on disk"
+}
+
 checksum() {
   "$BIN/starter" sql --instance "$1" -c "select md5(string_agg(t::text, ',' order by id)) from sales t" --json | json '[0]["md5"]'
 }
@@ -45,6 +75,18 @@ show sql --instance "$orders" -c "select count(*) as rows, sum(amount) from sale
 original=$(checksum "$orders")
 show status --instance "$orders"
 
+step "At rest, the data is ciphertext: a marker read back from every node, found on no disk"
+marker="byok-marker-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+show sql --instance "$orders" -c "create table secrets (v text); insert into secrets values ('$marker'); checkpoint"
+for node in "$orders-1" "$orders-2" "$orders-3"; do
+  for _ in $(seq 1 50); do
+    "$BIN/starter" sql --instance "$orders" --node "$node" -c "select v from secrets" 2>/dev/null | grep -q "$marker" && break
+    sleep 0.2
+  done
+  show sql --instance "$orders" --node "$node" -c "select v as marker_on_$(echo "$node" | tr -c 'a-z0-9\n' _) from secrets"
+done
+prove_at_rest "$orders" "$marker" "before the shred"
+
 step "Back up the instance (encrypted under a fresh backup key wrapped by the root key)"
 backup=$(show backup --instance "$orders" --json | json '["backupId"]')
 show backups --instance "$orders"
@@ -64,6 +106,7 @@ step "4. Crypto-shred the original: destroy its node keys and its root key"
 show shred --instance "$orders" --include-backups
 show status --instance "$orders"
 show shred-certificate --instance "$orders"
+prove_at_rest "$orders" "$marker" "after the shred"
 
 step "Its backup can no longer be restored"
 if show restore --backup "$backup" --instance "orders-again-$run_id" --root-key "$key2"; then

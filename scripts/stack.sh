@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The local stack: a throwaway PostgreSQL cluster (or BYOK_DATABASE_URL), the
-# Temporal dev server, the Key Protect + IAM emulator, the control-plane worker
-# and three node agents (hosts a, b, c), each started in the background once, its pid in .run/pids and its log in .run/logs. Every address
-# and credential the other programs need is written to .run/env.
+# The local stack: a throwaway PostgreSQL cluster for the catalog (or
+# BYOK_DATABASE_URL), the Temporal dev server, the Key Protect + IAM emulator,
+# the control-plane worker and three node agents (hosts a, b, c), each on its
+# own encrypted volume (scripts/volumes.sh: an ext4 image with the encrypt
+# feature, loop-mounted), where it runs its nodes' PostgreSQL servers. Each
+# program is started in the background once, its pid in .run/pids and its
+# log in .run/logs. Every address and credential the other programs need is
+# written to .run/env.
 #
 #   scripts/stack.sh up [postgres|temporal|emulator|worker|nodes ...]
 #                                                           start (idempotent)
@@ -10,6 +14,8 @@
 #   scripts/stack.sh where                                  print what runs where
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=volumes.sh
+. "$(dirname "$0")/volumes.sh"
 
 pg_url_file="$RUN/database_url"
 
@@ -83,11 +89,14 @@ up_worker() {
 
 up_nodes() {
   go_tool worker ./worker
-  local h
+  volumes_need
+  mkdir -p "$VOLS"
+  local h storage
   for h in ${BYOK_NODE_HOSTS:-a b c}; do
     alive "$PIDS/node-$h.pid" && continue
     mkdir -p "$RUN/nodes/$h"
-    start_worker "node-$h" node --host "$h" --data-dir "$RUN/nodes/$h"
+    storage=$(volume_up "$h")
+    start_worker "node-$h" node --host "$h" --data-dir "$RUN/nodes/$h" --storage "$storage"
   done
 }
 
@@ -118,6 +127,9 @@ write_env() {
     fi
     [ -f "$RUN/emulator.env" ] && grep '^export ' "$RUN/emulator.env"
     echo "export BYOK_BACKUP_DIR='$RUN/backups'"
+    # The admin passwords the starter keeps for the operator, kept with
+    # the stack (the default is the user's config directory).
+    echo "export BYOK_CREDENTIALS_DIR='$RUN/credentials'"
   } >"$RUN/env.tmp"
   mv "$RUN/env.tmp" "$RUN/env"
 }
@@ -135,6 +147,9 @@ down() {
     fi
     rm -f "$f"
   done
+  # The node agents took their nodes down as they stopped; whatever is left
+  # on the volumes (a server of a killed agent) is stopped before unmount.
+  volumes_down
   local data
   data=$(cat "$RUN/pgdata" 2>/dev/null || true)
   if [ -n "$data" ] && [ -f "$data/PG_VERSION" ]; then
@@ -155,6 +170,7 @@ where() {
   for f in "$PIDS"/node-*.pid; do
     [ -e "$f" ] && alive "$f" && echo "  node agent $(basename "$f" .pid | sed 's/^node-//')             task queue byokflow-node-$(basename "$f" .pid | sed 's/^node-//'), key slots in .run/nodes/"
   done
+  volumes_where
   echo "  environment              .run/env   (. .run/env)"
   echo "  logs                     .run/logs/"
 }

@@ -1,14 +1,32 @@
 #!/usr/bin/env bash
-# make test: every test tier (design.md section 8). Provides what the tiers need:
-# a PostgreSQL for tier 3 (the stack's throwaway cluster, or BYOK_DATABASE_URL),
-# the Temporal CLI for tier 4 (built into bin/ once), then runs go vet and the
-# tests of the main module and of the bench module.
+# make test: every test tier (unit, emulator, PostgreSQL, kernel encryption
+# and end to end). Provides what the tiers need: a PostgreSQL for tier 3
+# (the stack's throwaway cluster, or BYOK_DATABASE_URL), the Temporal CLI for
+# tier 4 (built into bin/ once), the loop-device and ext4 tools of the
+# encrypted volumes; then runs go vet and the tests of the main module and of
+# the bench module. It leaves nothing behind: the throwaway cluster it
+# started is stopped, and a loop device or mount left by a test fails the run.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/volumes.sh"
 cd "$ROOT"
 
+pg_was_up=false
+if [ -z "${BYOK_DATABASE_URL:-}" ] && [ -f "$RUN/pgdata" ] &&
+  as_pg "$(pg_bindir)/pg_ctl" -D "$(cat "$RUN/pgdata")" status >/dev/null 2>&1; then
+  pg_was_up=true
+fi
 "$ROOT/scripts/stack.sh" up postgres
 temporal_cli
+[ "$(id -u)" = 0 ] && volumes_need
+
+# stop_started_postgres stops the throwaway cluster unless it ran before.
+stop_started_postgres() {
+  if [ "$pg_was_up" = false ] && [ -z "${BYOK_DATABASE_URL:-}" ] && [ -f "$RUN/pgdata" ]; then
+    as_pg "$(pg_bindir)/pg_ctl" -D "$(cat "$RUN/pgdata")" -m fast stop >/dev/null 2>&1 || true
+  fi
+}
+trap stop_started_postgres EXIT
 
 export BYOK_TEST_DATABASE="${BYOK_TEST_DATABASE:-$(cat "$RUN/database_url")}"
 export BYOK_TEST_TEMPORAL_CLI="$BIN/temporal"
@@ -17,7 +35,13 @@ unformatted=$(gofmt -l $(git ls-files '*.go'; git ls-files --others --exclude-st
 [ -z "$unformatted" ] || die "gofmt would change: $unformatted"
 
 go vet ./...
-go test -count=1 -timeout 30m ./... "$@"
+go test -count=1 -timeout 60m ./... "$@"
 if [ -f bench/go.mod ]; then
   (cd bench && go vet ./... && go test -count=1 -run . ./...)
 fi
+
+# The tests' volumes live in /tmp/fscrypttest-*: none may outlive them.
+leaked=$(losetup --list --noheadings --output NAME,BACK-FILE 2>/dev/null | grep fscrypttest- || true)
+[ -z "$leaked" ] || die "tests left loop devices attached: $leaked"
+leaked=$(grep fscrypttest- /proc/mounts || true)
+[ -z "$leaked" ] || die "tests left volumes mounted: $leaked"

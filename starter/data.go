@@ -73,13 +73,23 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 	if err := parse(fs, args, required); err != nil {
 		return err
 	}
+	if err := contract.ValidateInstanceName(in.InstanceID); err != nil {
+		return usagef("restore: %v", err)
+	}
+	verifier, forget, err := adminVerifier(in.InstanceID)
+	if err != nil {
+		return err
+	}
+	in.AdminVerifier = verifier
 	if err := in.Validate(); err != nil {
+		forget()
 		return usagef("restore: %v", err)
 	}
 	var res contract.RestoreResult
-	err := a.startAndWait(ctx, "restore-"+in.InstanceID, in.InstanceID, in.RootKeyID, contract.OperationRestore,
+	err = a.startAndWait(ctx, "restore-"+in.InstanceID, in.InstanceID, in.RootKeyID, contract.OperationRestore,
 		contract.WorkflowRestoreFromBackup, in, &res)
 	if err != nil {
+		forget()
 		return fmt.Errorf("restore backup %s into instance %s: %w", in.BackupID, in.InstanceID, err)
 	}
 	out := restoreOutput{res.InstanceID, res.BackupID, res.Provision.RootKeyID, res.Provision.KeyVersionID,

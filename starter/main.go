@@ -34,7 +34,10 @@ var commands = []command{
 	{"restore", "restore a backup into a NEW instance under a root key you name", runRestore},
 	{"shred", "crypto-shred an instance: destroy its node keys and root key, with proof", runShred},
 	{"approve", "approve a shred waiting for a second operator", runApprove},
-	{"sql", "run SQL in an instance's database and print the rows", runSQL},
+	{"sql", "run SQL on an instance's primary (or --node) and print the rows", runSQL},
+	{"connect", "print a libpq connection string of an instance's primary, for psql", runConnect},
+	{"suspend", "take an instance's keys away: servers stopped, storage locked", runSuspend},
+	{"resume", "bring a suspended instance back: keys unwrapped, servers started", runResume},
 	{"backups", "list an instance's backups and their key lineage", runBackups},
 	{"shred-certificate", "print the shred certificate of a shredded instance", runShredCertificate},
 }
@@ -63,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "usage error: %v\n", err)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "error: %v\n", err)
+		fmt.Fprintf(stderr, "error: %v\n", workflowError(err))
 		return 1
 	}
 }

@@ -34,14 +34,24 @@ func runProvision(ctx context.Context, a *app, args []string) error {
 	if err := parse(fs, args, map[string]*string{"instance": &in.InstanceID, "root-key": &in.RootKeyID}); err != nil {
 		return err
 	}
+	if err := contract.ValidateInstanceName(in.InstanceID); err != nil {
+		return usagef("provision: %v", err)
+	}
+	verifier, forget, err := adminVerifier(in.InstanceID)
+	if err != nil {
+		return err
+	}
+	in.AdminVerifier = verifier
 	if err := in.Validate(); err != nil {
+		forget()
 		return usagef("provision: %v", err)
 	}
 	id := "provision-" + in.InstanceID
 	var res contract.ProvisionResult
-	err := a.startAndWait(ctx, id, in.InstanceID, in.RootKeyID, contract.OperationProvision,
+	err = a.startAndWait(ctx, id, in.InstanceID, in.RootKeyID, contract.OperationProvision,
 		contract.WorkflowProvisionEncryptedInstance, in, &res)
 	if err != nil {
+		forget()
 		return fmt.Errorf("provision instance %s: %w", in.InstanceID, err)
 	}
 	out := provisionOutput{res.InstanceID, res.InstanceCRN, res.RootKeyID, res.KeyVersionID, id, rowsFromReports(res.Nodes)}
@@ -51,7 +61,28 @@ func runProvision(ctx context.Context, a *app, args []string) error {
 	fmt.Fprintf(a.stdout, "instance %s is active: %d nodes under root key %s version %s\n",
 		out.Instance, len(out.Nodes), out.RootKeyID, out.KeyVersion)
 	printNodes(a.stdout, out.Nodes)
+	fmt.Fprintf(a.stdout, "connect: starter connect --instance %s (admin password kept in your credentials directory)\n",
+		out.Instance)
 	return nil
+}
+
+// adminVerifier makes (or finds) the admin password of instance, kept for
+// the operator, and returns its SCRAM verifier: the password itself never
+// reaches a workflow. forget removes a password this call made, for a
+// provision that failed (and so left no instance to log in to).
+func adminVerifier(instance string) (verifier string, forget func(), err error) {
+	c, made, err := ensureCredentials(instance)
+	forget = func() {}
+	if made {
+		forget = func() { _ = removeCredentials(instance) }
+	}
+	if err == nil {
+		verifier, err = c.verifier()
+	}
+	if err != nil {
+		forget()
+	}
+	return verifier, forget, err
 }
 
 // requester names the operator for the audit trail and the two-person

@@ -33,6 +33,9 @@ func runShred(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return fmt.Errorf("crypto-shred instance %s: %w", in.InstanceID, err)
 	}
+	if err := removeCredentials(in.InstanceID); err != nil {
+		fmt.Fprintf(a.stderr, "warning: remove the admin password of shredded instance %s: %v\n", in.InstanceID, err)
+	}
 	if *asJSON {
 		return a.printJSON(res.Certificate)
 	}

@@ -65,7 +65,9 @@ func nodesPage(ctx context.Context, cat *catalog.Catalog, id string) (statusOutp
 	out := statusOutput{Instance: inst.ID, RootKeyID: inst.RootKeyID, State: string(inst.State), Nodes: []nodeRow{}}
 	for _, n := range nodes {
 		out.Nodes = append(out.Nodes, nodeRow{
-			Node: n.NodeID, Host: n.Host, State: string(n.State), KeyVersion: n.KeyVersionID,
+			Node: n.NodeID, Host: n.Host, Role: n.Role, State: string(n.State), ServerUp: n.ServerUp,
+			Address: n.Address, Replication: n.Replication, LagBytes: n.LagBytes, Storage: n.Storage,
+			StorageKeyID: n.StorageKeyID, StorageKey: n.StorageKey, KeyVersion: n.KeyVersionID,
 			CheckValue: n.CheckValue, ReportedAt: rfc3339(n.ReportedAt), Detail: n.Detail,
 		})
 	}

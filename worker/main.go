@@ -5,9 +5,12 @@
 //	                                        (package workflows) and the
 //	                                        control-plane activities (package
 //	                                        activities) on contract.ControlTaskQueue
-//	worker node --host NAME --data-dir DIR  a node agent (package node) serving
+//	worker node --host NAME --data-dir DIR --storage DIR
+//	                                        a node agent (package node) serving
 //	                                        the node activities of every
 //	                                        database node placed on host NAME
+//	                                        and running their PostgreSQL servers
+//	                                        on the encrypted storage DIR
 //
 // Settings come from the environment (design.md section 7; `.run/env` of
 // `make stack`). It logs to stderr, and logs "ready" once it polls its queue.
@@ -31,7 +34,7 @@ func main() {
 	case len(os.Args) > 1 && os.Args[1] == "node":
 		err = runNode(ctx, logger, os.Args[2:])
 	case len(os.Args) > 1 && os.Args[1] != "control":
-		fmt.Fprintln(os.Stderr, "usage: worker [control] | worker node --host NAME --data-dir DIR")
+		fmt.Fprintln(os.Stderr, "usage: worker [control] | worker node --host NAME --data-dir DIR --storage DIR")
 		os.Exit(2)
 	default:
 		err = runControl(ctx, logger)

@@ -9,10 +9,12 @@ import (
 	"os"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/byokflow/byokflow/catalog"
+	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/encryption"
 	"github.com/byokflow/byokflow/encryption/keyprotect"
 	"github.com/byokflow/byokflow/internal/ibmenv"
@@ -20,28 +22,48 @@ import (
 	"github.com/byokflow/byokflow/node"
 )
 
-// runNode serves the node activities of host until ctx is done. On start the
-// agent unwraps every key slot it holds and reports each node's status.
-func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
+// checkInTimeout bounds the wait for the control plane to record the
+// agent's host and start-up reports.
+const checkInTimeout = 2 * time.Minute
+
+// nodeFlags are the settings of `worker node`.
+type nodeFlags struct {
+	host, dataDir, storage, pgBin string
+}
+
+func parseNodeFlags(args []string) (nodeFlags, error) {
+	var f nodeFlags
 	fs := flag.NewFlagSet("worker node", flag.ContinueOnError)
-	host := fs.String("host", "", "name of this host; the agent serves its task queue (required)")
-	dataDir := fs.String("data-dir", "", "directory of the agent key and the key slots (required)")
+	fs.StringVar(&f.host, "host", "", "name of this host; the agent serves its task queue (required)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "directory of the agent key and the key slots (required)")
+	fs.StringVar(&f.storage, "storage", "", "root of the nodes' encrypted data: a directory on an ext4 "+
+		"filesystem made with -O encrypt (required)")
+	fs.StringVar(&f.pgBin, "pg-bin", "", "directory of the PostgreSQL server binaries (default: found)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return f, err
 	}
-	if *host == "" || *dataDir == "" {
-		return errors.New("start node agent: --host and --data-dir are required")
+	if f.host == "" || f.dataDir == "" || f.storage == "" {
+		return f, errors.New("start node agent: --host, --data-dir and --storage are required")
 	}
-	agent, cat, err := newAgent(*host, *dataDir, logger)
+	return f, nil
+}
+
+// runNode serves the node activities of host until ctx is done. It polls
+// its task queue first, then brings back every node it holds (unwraps its
+// key slot, adds its fscrypt key, starts its server) and records the
+// host and the nodes' reports through the NodeCheckIn workflow: the agent
+// has no catalog connection. On a graceful stop it takes its nodes down
+// as a host shutting down does (servers stopped, fscrypt keys removed).
+func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
+	f, err := parseNodeFlags(args)
 	if err != nil {
 		return err
 	}
-	defer cat.Close()
-	defer agent.Close()
-	if _, err := agent.Start(ctx); err != nil {
+	agent, err := newAgent(f, logger)
+	if err != nil {
 		return err
 	}
-	go agent.KeepRegistered(ctx, time.Minute)
+	defer agent.Close()
 	c, err := temporalenv.Dial(log.NewStructuredLogger(logger))
 	if err != nil {
 		return err
@@ -49,34 +71,59 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	defer c.Close()
 	w := worker.New(c, agent.TaskQueue(), worker.Options{})
 	agent.Register(w)
-	return serve(ctx, logger, w, agent.TaskQueue())
+	if err := w.Start(); err != nil {
+		return err
+	}
+	defer w.Stop()
+	if err := startNodes(ctx, c, agent); err != nil {
+		return err
+	}
+	logger.Info("ready", "taskQueue", agent.TaskQueue())
+	<-ctx.Done()
+	w.Stop()
+	if err := agent.Shutdown(context.Background()); err != nil {
+		logger.Error("take nodes down", "error", err)
+	}
+	logger.Info("stopped", "taskQueue", agent.TaskQueue())
+	return nil
 }
 
-// newAgent builds the agent over the service identity's Key Protect client
-// and the catalog.
-func newAgent(host, dataDir string, logger *slog.Logger) (*node.Agent, *catalog.Catalog, error) {
+// startNodes brings the agent's nodes back and checks in with the control
+// plane.
+func startNodes(ctx context.Context, c client.Client, agent *node.Agent) error {
+	reports, err := agent.Start(ctx)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, checkInTimeout)
+	defer cancel()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: "node-checkin-" + agent.Host(), TaskQueue: contract.ControlTaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING,
+	}, contract.WorkflowNodeCheckIn, contract.NodeCheckInInput{Host: agent.Host(), TaskQueue: agent.TaskQueue(),
+		Reports: reports})
+	if err == nil {
+		err = run.Get(ctx, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("check in host %s with the control plane: %w: is the control-plane worker running?",
+			agent.Host(), err)
+	}
+	return nil
+}
+
+// newAgent builds the agent over the service identity's Key Protect client.
+func newAgent(f nodeFlags, logger *slog.Logger) (*node.Agent, error) {
 	env := ibmenv.Read(nil)
 	kpc, err := env.ServiceKP()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	url := os.Getenv("BYOK_DATABASE_URL")
-	if url == "" {
-		return nil, nil, errors.New("start node agent: BYOK_DATABASE_URL is not set: run 'make stack' and '. .run/env'")
-	}
-	cat, err := catalog.Open(context.Background(), url)
-	if err != nil {
-		return nil, nil, fmt.Errorf("start node agent: %w", err)
-	}
-	agent, err := node.New(node.Config{
-		Host: host, DataDir: dataDir, Wrapper: keyprotect.New(kpc), WrapperFor: wrapperFor(env), Catalog: cat, Logger: logger,
-		BackupDir: os.Getenv("BYOK_BACKUP_DIR"), DatabaseURL: url,
+	return node.New(node.Config{
+		Host: f.host, DataDir: f.dataDir, StorageDir: f.storage, PGBin: f.pgBin,
+		Wrapper: keyprotect.New(kpc), WrapperFor: wrapperFor(env), Logger: logger,
+		BackupDir: os.Getenv("BYOK_BACKUP_DIR"),
 	})
-	if err != nil {
-		cat.Close()
-		return nil, nil, err
-	}
-	return agent, cat, nil
 }
 
 // wrapperFor builds the service identity's KeyWrapper of another Key

@@ -63,7 +63,7 @@ func errorDetail(err error) string {
 // failure was a deadline, else the first failure as it is.
 func nodeStepError(run nodeRun, instanceID string, deadline time.Duration, hint string) error {
 	if run.first < 0 {
-		return nil
+		return run.recordErr
 	}
 	first := run.outcomes[run.first].err
 	if !isDeadline(first) {
@@ -87,20 +87,34 @@ func nodeStepError(run nodeRun, instanceID string, deadline time.Duration, hint 
 // checkReports fails with NodeKeyMismatch unless every node reported active
 // under wantVersion.
 func checkReports(run nodeRun, instanceID, rootKeyID, wantVersion, hint string) error {
+	return checkReportsIn(run, contract.KeyActive, instanceID, rootKeyID, wantVersion, hint)
+}
+
+// anyVersion, as checkReportsIn's wantVersion, accepts every key version.
+const anyVersion = ""
+
+// checkReportsIn fails with NodeKeyMismatch unless every node reported
+// want under wantVersion (anyVersion: under any).
+func checkReportsIn(run nodeRun, want contract.KeyState, instanceID, rootKeyID, wantVersion, hint string) error {
 	var bad []string
 	for _, o := range run.outcomes {
 		r := o.report
-		if r.State != contract.KeyActive || r.KeyVersionID != wantVersion {
-			bad = append(bad, fmt.Sprintf("node %s (host %s) reported %q under key version %q",
-				o.node.NodeID, o.node.Host, r.State, r.KeyVersionID))
+		if r.State != want || (wantVersion != anyVersion && r.KeyVersionID != wantVersion) {
+			line := fmt.Sprintf("node %s (host %s) reported %q under key version %q",
+				o.node.NodeID, o.node.Host, r.State, r.KeyVersionID)
+			if r.Detail != "" {
+				line += " (" + r.Detail + ")"
+			}
+			bad = append(bad, line)
 		}
 	}
 	if len(bad) == 0 {
 		return nil
 	}
 	msg := fmt.Sprintf("check key status of instance %q: %s, want %q under key version %q: "+
-		"check whether root key %s was rotated or disabled meanwhile, then %s",
-		instanceID, strings.Join(bad, "; "), contract.KeyActive, wantVersion, rootKeyID, hint)
+		"check whether root key %s was rotated or disabled meanwhile, and `starter status` for "+
+		"each node's server, then %s",
+		instanceID, strings.Join(bad, "; "), want, wantVersion, rootKeyID, hint)
 	return contract.NewError(contract.ErrTypeNodeKeyMismatch, msg, nil)
 }
 

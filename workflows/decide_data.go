@@ -18,6 +18,8 @@ const (
 	restoreRetryHint = "restore again (the new instance was rolled back)"
 	shredRetryHint   = "run the crypto-shred again to finish it (that is safe: nodes already " +
 		"shredded report destroyed again)"
+	suspendRetryHint = "run the suspend again (nodes already suspended report suspended again)"
+	resumeRetryHint  = "enable the root key in Key Protect if it is disabled, then run the resume again"
 	rewrapBackupHint = "re-run the rotation with --rewrap-only (the nodes and the backups " +
 		"already rewrapped are skipped)"
 )
@@ -119,4 +121,18 @@ func childError(err error) error {
 		return appErr
 	}
 	return err
+}
+
+// defaultDeadline is d, or DefaultNodeDeadline when d is zero.
+func defaultDeadline(d time.Duration) time.Duration {
+	if d == 0 {
+		return contract.DefaultNodeDeadline
+	}
+	return d
+}
+
+// validateNodesInput checks the input of a workflow that acts on every
+// node of an instance.
+func validateNodesInput(instanceID string, deadline time.Duration) error {
+	return errors.Join(contract.ValidateInstanceName(instanceID), contract.ValidateNodeDeadline(deadline))
 }

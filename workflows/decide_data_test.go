@@ -74,9 +74,9 @@ func TestShredStatement_KeptKeyWithoutBackups(t *testing.T) {
 	c := contract.ShredCertificate{InstanceID: instanceID, RootKeyID: rootKeyID, Key: contract.RootKeyState{StateName: "Suspended"},
 		Nodes: make([]contract.NodeReport, 2)}
 
-	require.Equal(t, "The data encryption keys of the 2 nodes of instance orders-db were destroyed and its database "+
-		"dropped; root key orders-root was kept (Key Protect state Suspended), so only the node keys were destroyed.",
-		shredStatement(c))
+	require.Equal(t, "The 2 nodes of instance orders-db stopped their servers, removed their fscrypt keys, "+
+		"zeroized their data encryption keys and deleted their ciphertext; root key orders-root was kept "+
+		"(Key Protect state Suspended), so only the node keys were destroyed.", shredStatement(c))
 }
 
 func TestKeyDeletionError_OnlyTheEndOfTheDualAuthWait(t *testing.T) {

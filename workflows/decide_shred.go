@@ -34,7 +34,7 @@ func keyDeletionError(err error, in contract.ShredInput, rootKeyID string) error
 		return err
 	}
 	msg := fmt.Sprintf("delete root key %s of instance %q: no second user authorized the deletion within %s: "+
-		"the node keys are destroyed and the database dropped, the root key is not: have a second user run "+
+		"the node keys are destroyed and the nodes' ciphertext deleted, the root key is not: have a second user run "+
 		"`ibmcloud kp key schedule-delete %s`, then %s", rootKeyID, in.InstanceID, in.ApprovalTimeout, rootKeyID,
 		shredRetryHint)
 	return contract.NewError(contract.ErrTypeApprovalExpired, msg, err)
@@ -58,7 +58,7 @@ func shredCertificate(f shredFacts, workflowID, runID string, completed time.Tim
 // shredStatement says in plain words what the certificate attests.
 func shredStatement(c contract.ShredCertificate) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "The data encryption keys of the %d nodes of instance %s were destroyed and its database dropped", len(c.Nodes), c.InstanceID)
+	fmt.Fprintf(&b, "The %d nodes of instance %s stopped their servers, removed their fscrypt keys, zeroized their data encryption keys and deleted their ciphertext", len(c.Nodes), c.InstanceID)
 	if !c.KeyDeleted {
 		fmt.Fprintf(&b, "; root key %s was kept (Key Protect state %s), so only the node keys were destroyed.",
 			c.RootKeyID, c.Key.StateName)

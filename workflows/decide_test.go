@@ -25,6 +25,12 @@ func outcomes(version string, first int, errs ...error) nodeRun {
 	return run
 }
 
+// recordFailed is run whose reports the catalog refused.
+func recordFailed(run nodeRun) nodeRun {
+	run.recordErr = contract.NewError(contract.ErrTypeInvalidInput, "record key status of node orders-db-1", nil)
+	return run
+}
+
 func TestNodeStepError_Cases(t *testing.T) {
 	failed := typedErr(contract.ErrTypeKeySuspended)
 	canceled := temporal.NewCanceledError()
@@ -35,6 +41,10 @@ func TestNodeStepError_Cases(t *testing.T) {
 		wantText string
 	}{
 		{"all reported", outcomes("v1", -1, nil, nil, nil), "", ""},
+		{"all reported, recording failed", recordFailed(outcomes("v1", -1, nil, nil, nil)),
+			contract.ErrTypeInvalidInput, "record key status"},
+		{"a node failure wins over the recording", recordFailed(outcomes("v1", 1, nil, failed, canceled)),
+			contract.ErrTypeKeySuspended, "fixture failure"},
 		{"first failure returned as is", outcomes("v1", 1, nil, failed, canceled),
 			contract.ErrTypeKeySuspended, "fixture failure"},
 		{"failure before a later deadline", outcomes("v1", 0, failed, scheduleToStart(), nil),
@@ -72,9 +82,27 @@ func TestCheckReports_Cases(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			err := checkReports(run, instanceID, rootKeyID, "v2", "re-run it")
 			require.Equal(t, contract.ErrTypeNodeKeyMismatch, contract.ErrorType(err))
-			require.ErrorContains(t, err, "check whether root key orders-root was rotated or disabled meanwhile, then re-run it")
+			require.ErrorContains(t, err, "check whether root key orders-root was rotated or disabled meanwhile, "+
+				"and `starter status` for each node's server, then re-run it")
 		})
 	}
+}
+
+func TestCheckReportsIn_WantsTheGivenStateAndNamesTheDetail(t *testing.T) {
+	installed := outcomes("v1", -1, nil, nil, nil)
+	for i := range installed.outcomes {
+		installed.outcomes[i].report.State = contract.KeyPending
+	}
+	require.NoError(t, checkReportsIn(installed, contract.KeyPending, instanceID, rootKeyID, "v1", "hint"))
+	require.Error(t, checkReports(installed, instanceID, rootKeyID, "v1", "hint"), "pending is not active")
+
+	installed.outcomes[1].report.State = contract.KeyError
+	installed.outcomes[1].report.Detail = "storage: no fscrypt support on /var/lib/byokflow"
+	err := checkReportsIn(installed, contract.KeyPending, instanceID, rootKeyID, "v1", "hint")
+	require.Equal(t, contract.ErrTypeNodeKeyMismatch, contract.ErrorType(err))
+	require.ErrorContains(t, err, `node orders-db-2 (host host-b) reported "error" under key version "v1" `+
+		`(storage: no fscrypt support on /var/lib/byokflow), want "pending" under key version "v1"`)
+	require.NotContains(t, err.Error(), "orders-db-1")
 }
 
 func TestSlotsToDrop_SkipsNodesThatNeverRan(t *testing.T) {

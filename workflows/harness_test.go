@@ -55,8 +55,6 @@ var stubs = map[string]any{
 	contract.ActivityMarkInstanceFailed:        stubNoResult[contract.MarkInstanceFailedInput](),
 	contract.ActivityRegisterInstance:          stubNoResult[contract.RegisterInstanceInput](),
 	contract.ActivityDeregisterInstance:        stubNoResult[contract.DeregisterInstanceInput](),
-	contract.ActivityCreateInstanceDatabase:    stubNoResult[contract.CreateInstanceDatabaseInput](),
-	contract.ActivityDropInstanceDatabase:      stubNoResult[contract.DropInstanceDatabaseInput](),
 	contract.ActivityMarkInstanceActive:        stubNoResult[contract.MarkInstanceActiveInput](),
 	contract.ActivityLoadInstance:              stub[contract.LoadInstanceInput, contract.LoadInstanceResult](),
 	contract.ActivityRotateKey:                 stub[contract.RotateKeyInput, contract.RotateKeyResult](),
@@ -87,6 +85,12 @@ var stubs = map[string]any{
 	contract.ActivityRestoreDatabase:          stub[contract.RestoreDatabaseInput, contract.RestoreDatabaseResult](),
 	contract.ActivityRewrapBackupKey:          stub[contract.RewrapBackupKeyInput, contract.RewrapBackupKeyResult](),
 	contract.ActivityShredKeySlot:             stub[contract.ShredKeySlotInput, contract.NodeReport](),
+	contract.ActivityStartPrimary:             stub[contract.StartPrimaryInput, contract.StartPrimaryResult](),
+	contract.ActivityStartStandby:             stub[contract.StartStandbyInput, contract.NodeReport](),
+	contract.ActivitySuspendNode:              stub[contract.SuspendNodeInput, contract.NodeReport](),
+	contract.ActivityResumeNode:               stub[contract.ResumeNodeInput, contract.NodeReport](),
+	contract.ActivityRecordNodeReports:        stub[contract.RecordNodeReportsInput, contract.RecordNodeReportsResult](),
+	contract.ActivityRegisterHost:             stubNoResult[contract.RegisterHostInput](),
 }
 
 // harness is a test workflow environment that records which activities
@@ -99,11 +103,20 @@ type harness struct {
 	mu      sync.Mutex
 	started []string            // activity names in start order
 	queues  map[string][]string // task queues by activity name
-	dropped []string            // node ids whose key slot was dropped
+	// attempts holds the start-to-close timeout of every start, by
+	// activity name.
+	attempts map[string][]time.Duration
+	dropped  []string              // node ids whose key slot was dropped
+	recorded []contract.NodeReport // reports the workflow recorded
+	// recordFails, when set, decides whether a RecordNodeReports call
+	// fails, and with what; nothing is recorded then.
+	recordFails func(contract.RecordNodeReportsInput) error
+	// unknown is what RecordNodeReports names as reports of unknown nodes.
+	unknown []string
 }
 
 func newHarness(t *testing.T) *harness {
-	h := &harness{t: t, queues: map[string][]string{}}
+	h := &harness{t: t, queues: map[string][]string{}, attempts: map[string][]time.Duration{}}
 	h.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	h.env = h.NewTestWorkflowEnvironment()
 	h.env.SetStartTime(t0)
@@ -111,11 +124,13 @@ func newHarness(t *testing.T) *harness {
 	for name, fn := range stubs {
 		h.env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
+	h.recordReports()
 	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.started = append(h.started, info.ActivityType.Name)
 		h.queues[info.ActivityType.Name] = append(h.queues[info.ActivityType.Name], info.TaskQueue)
+		h.attempts[info.ActivityType.Name] = append(h.attempts[info.ActivityType.Name], info.StartToCloseTimeout)
 	})
 	return h
 }
@@ -136,17 +151,53 @@ func (h *harness) onNode(activity, nodeID string, ret ...any) *testsuite.MockCal
 			return in.NodeID == nodeID
 		case contract.ShredKeySlotInput:
 			return in.NodeID == nodeID
+		case contract.StartStandbyInput:
+			return in.NodeID == nodeID
+		case contract.StartPrimaryInput:
+			return in.NodeID == nodeID
+		case contract.SuspendNodeInput:
+			return in.NodeID == nodeID
+		case contract.ResumeNodeInput:
+			return in.NodeID == nodeID
+		case contract.ReportStatusInput:
+			return in.NodeID == nodeID
 		}
 		return false
 	})
 	return h.env.OnActivity(activity, mock.Anything, match).Return(ret...)
 }
 
-// calls returns the activity names started so far.
-func (h *harness) calls() []string {
+// allCalls returns every activity name started so far, in start order.
+func (h *harness) allCalls() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]string(nil), h.started...)
+}
+
+// callsBefore returns every activity name started before the first start
+// of activity, in start order.
+func (h *harness) callsBefore(activity string) []string {
+	all := h.allCalls()
+	for i, name := range all {
+		if name == activity {
+			return all[:i]
+		}
+	}
+	return all
+}
+
+// calls returns the activity names started so far, but for the recording
+// of node reports after every node step (see recordedReports).
+func (h *harness) calls() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, name := range h.started {
+		if name != contract.ActivityRecordNodeReports {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func (h *harness) droppedNodes() []string {
@@ -163,9 +214,72 @@ func (h *harness) mockCompensations() {
 		h.dropped = append(h.dropped, in.NodeID)
 		return nil
 	})
-	h.on(contract.ActivityDropInstanceDatabase, nil)
 	h.on(contract.ActivityDeregisterInstance, nil)
 	h.on(contract.ActivityMarkInstanceFailed, nil)
+}
+
+// recordReports mocks the recording of node reports to succeed and
+// remembers every report recorded.
+func (h *harness) recordReports() {
+	h.on(contract.ActivityRecordNodeReports, func(_ context.Context, in contract.RecordNodeReportsInput) (
+		contract.RecordNodeReportsResult, error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.recordFails != nil {
+			if err := h.recordFails(in); err != nil {
+				return contract.RecordNodeReportsResult{}, err
+			}
+		}
+		h.recorded = append(h.recorded, in.Reports...)
+		return contract.RecordNodeReportsResult{Reports: in.Reports, Unknown: h.unknown}, nil
+	})
+}
+
+// recordedReports returns the reports the workflow recorded.
+func (h *harness) recordedReports() []contract.NodeReport {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]contract.NodeReport(nil), h.recorded...)
+}
+
+// mockServers mocks the primary's and the standbys' server starts to
+// succeed, each reporting active under version.
+func (h *harness) mockServers(version string) {
+	h.on(contract.ActivityStartPrimary, func(_ context.Context, in contract.StartPrimaryInput) (contract.StartPrimaryResult, error) {
+		return contract.StartPrimaryResult{Report: primaryReport(in.NodeID, version),
+			Primary: replicationSource(in.InstanceID, in.RootKeyID, in.KPInstanceID)}, nil
+	})
+	h.on(contract.ActivityStartStandby, func(_ context.Context, in contract.StartStandbyInput) (contract.NodeReport, error) {
+		return standbyReport(in.NodeID, version), nil
+	})
+}
+
+// replicationSource is what the fixture primary of instance hands its
+// standbys.
+func replicationSource(instance, rootKey, kpInstance string) contract.ReplicationSource {
+	return contract.ReplicationSource{Address: "127.0.0.1:5544", ReplicationWrapped: []byte("wrapped"),
+		AAD: contract.ReplicationAAD(instance), RootKeyID: rootKey, KPInstanceID: kpInstance}
+}
+
+// primaryReport is the report of a fixture node serving as primary under version.
+func primaryReport(nodeID, version string) contract.NodeReport {
+	r := report(nodeID, hostOf(nodeID), version)
+	r.Role, r.ServerUp = contract.RolePrimary, true
+	return r
+}
+
+// standbyReport is the report of a fixture node streaming as standby under version.
+func standbyReport(nodeID, version string) contract.NodeReport {
+	r := report(nodeID, hostOf(nodeID), version)
+	r.Role, r.ServerUp, r.Replication = contract.RoleStandby, true, contract.ReplicationStreaming
+	return r
+}
+
+// pending is the report of a node whose key InstallKey installed.
+func pending(nodeID, host, version string) contract.NodeReport {
+	r := report(nodeID, host, version)
+	r.State = contract.KeyPending
+	return r
 }
 
 // report is an active report of a node under version.

@@ -21,6 +21,10 @@ const (
 	// nodeStartToClose bounds one attempt of a node activity: one wrap or
 	// rewrap call and one key-slot write.
 	nodeStartToClose = time.Minute
+	// serverStartToClose bounds one attempt of making or starting a
+	// node's PostgreSQL server: initdb or pg_basebackup on encrypted
+	// storage, then a start.
+	serverStartToClose = 10 * time.Minute
 	// nodeRetryWindow is how long a node activity may keep retrying after
 	// its deadline to start has passed.
 	nodeRetryWindow = 30 * time.Minute
@@ -71,6 +75,14 @@ func withNode(ctx workflow.Context, n contract.NodePlacement, deadline time.Dura
 		WaitForCancellation:    true,
 		RetryPolicy:            retryPolicy(),
 	})
+}
+
+// withServerNode returns ctx with the options of the activities that make
+// or start node n's server: like withNode, with longer attempts.
+func withServerNode(ctx workflow.Context, n contract.NodePlacement, deadline time.Duration) workflow.Context {
+	opts := workflow.GetActivityOptions(withNode(ctx, n, deadline))
+	opts.StartToCloseTimeout = serverStartToClose
+	return workflow.WithActivityOptions(ctx, opts)
 }
 
 // withDataNode returns ctx with the options of a backup or restore on node

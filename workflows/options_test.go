@@ -48,6 +48,18 @@ func TestWithNode_WaitsOnTheHostQueueUntilTheDeadline(t *testing.T) {
 	require.Contains(t, opts.RetryPolicy.NonRetryableErrorTypes, contract.ErrTypeKeySlotConflict)
 }
 
+func TestWithServerNode_LongerAttemptsOnTheHostQueue(t *testing.T) {
+	opts := optionsOf(t, func(ctx workflow.Context) workflow.Context {
+		return withServerNode(ctx, contract.NodePlacement{NodeID: "n1", Host: "host-z"}, 2*time.Hour)
+	})
+	require.Equal(t, "byokflow-node-host-z", opts.TaskQueue)
+	require.Equal(t, 2*time.Hour, opts.ScheduleToStartTimeout)
+	require.Equal(t, 10*time.Minute, opts.StartToCloseTimeout, "initdb or pg_basebackup, then a start")
+	require.Equal(t, 2*time.Hour+nodeRetryWindow, opts.ScheduleToCloseTimeout)
+	require.True(t, opts.WaitForCancellation)
+	require.Contains(t, opts.RetryPolicy.NonRetryableErrorTypes, contract.ErrTypeStorageUnsupported)
+}
+
 func TestNodeQueue_PrefersRecordedQueue(t *testing.T) {
 	require.Equal(t, "custom", nodeQueue(contract.NodePlacement{Host: "h", TaskQueue: "custom"}))
 	require.Equal(t, contract.NodeTaskQueue("h"), nodeQueue(contract.NodePlacement{Host: "h"}))

@@ -21,7 +21,7 @@ func (h *harness) queryProgress() contract.Progress {
 
 func TestProvision_ProgressQueryShowsWaitingNode(t *testing.T) {
 	h := newHarness(t)
-	h.onNode(contract.ActivityInstallKey, "orders-db-2", installActive("v1")).After(time.Hour)
+	h.onNode(contract.ActivityInstallKey, "orders-db-2", installPending("v1")).After(time.Hour)
 	h.mockProvision()
 	var mid contract.Progress
 	h.env.RegisterDelayedCallback(func() { mid = h.queryProgress() }, 30*time.Minute)
@@ -42,7 +42,7 @@ func TestProvision_ProgressQueryShowsWaitingNode(t *testing.T) {
 	require.Empty(t, waiting.KeyVersionID)
 	require.True(t, waiting.ReportedAt.IsZero())
 	for _, i := range []int{0, 2} {
-		require.Equal(t, contract.ProgressOf(contract.KeyActive), mid.Nodes[i].State, mid.Nodes[i].NodeID)
+		require.Equal(t, contract.ProgressOf(contract.KeyPending), mid.Nodes[i].State, mid.Nodes[i].NodeID)
 		require.Equal(t, "v1", mid.Nodes[i].KeyVersionID)
 		require.True(t, t0.Equal(mid.Nodes[i].ReportedAt))
 	}

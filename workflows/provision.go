@@ -6,10 +6,18 @@ import (
 	"github.com/byokflow/byokflow/contract"
 )
 
-// ProvisionEncryptedInstance creates an instance whose every node encrypts
-// with a DEK wrapped by the customer's root key. It completes only when every
-// node reported active under the root key's current version. On failure it
-// undoes what it did, in reverse order, and returns the error that failed it.
+// ProvisionEncryptedInstance creates an instance whose every node keeps its
+// data on storage that only its DEK, wrapped by the customer's root key,
+// can read. Every node generates its DEK, wraps it and unlocks its
+// fscrypt-encrypted directory with a key derived from it; then the first
+// node initdbs and starts the primary server there, and the others stream
+// from it as standbys made with pg_basebackup. It completes only when every
+// node reported active (server up, standbys streaming) under the root key's
+// current version; with AwaitData it leaves the instance pending for the
+// restore that loads it. On failure it undoes what it did, in reverse
+// order — servers stopped, fscrypt keys removed, directories and key slots
+// dropped, registration removed, record marked failed — and returns the
+// error that failed it.
 //
 // Its errors carry the contract error types: InvalidInput; from the
 // activities ServiceNotAuthorized, KeyNotFound, NotRootKey, KeyNotActive,
@@ -37,9 +45,18 @@ func ProvisionEncryptedInstance(ctx workflow.Context, in contract.ProvisionInput
 	if err != nil {
 		return res, err
 	}
-	reports, err := installKeys(ctx, in, rec.Nodes, key.KeyVersionID, track, &undo)
+	if _, err = installKeys(ctx, in, rec.Nodes, key.KeyVersionID, track, &undo); err != nil {
+		return res, err
+	}
+	reports, err := startServers(ctx, in, rec, key.KeyVersionID, track)
 	if err != nil {
 		return res, err
+	}
+	res = contract.ProvisionResult{InstanceID: in.InstanceID, InstanceCRN: rec.InstanceCRN,
+		RootKeyID: in.RootKeyID, KeyVersionID: key.KeyVersionID, Nodes: reports}
+	if in.AwaitData {
+		track.step("done: servers up, awaiting data")
+		return res, nil
 	}
 	track.step("mark instance active")
 	active := contract.MarkInstanceActiveInput{InstanceID: in.InstanceID, KeyVersionID: key.KeyVersionID}
@@ -47,8 +64,7 @@ func ProvisionEncryptedInstance(ctx workflow.Context, in contract.ProvisionInput
 		return res, err
 	}
 	track.step("done")
-	return contract.ProvisionResult{InstanceID: in.InstanceID, InstanceCRN: rec.InstanceCRN,
-		RootKeyID: in.RootKeyID, KeyVersionID: key.KeyVersionID, Nodes: reports}, nil
+	return res, nil
 }
 
 // checkKeyAccess checks the service authorization policy and the root key.
@@ -78,8 +94,8 @@ func runKey(ctx workflow.Context) string {
 	return exec.ID + "/" + exec.RunID
 }
 
-// createInstance creates the catalog record, registers the instance with the
-// root key and creates the database, pushing each step's compensation.
+// createInstance creates the catalog record and registers the instance with
+// the root key, pushing each step's compensation.
 func createInstance(ctx workflow.Context, in contract.ProvisionInput, key contract.ValidateRootKeyResult,
 	track *tracker, undo *compensations) (contract.CreateInstanceRecordResult, error) {
 	var rec contract.CreateInstanceRecordResult
@@ -102,18 +118,14 @@ func createInstance(ctx workflow.Context, in contract.ProvisionInput, key contra
 		return rec, err
 	}
 	undo.pushActivity(contract.ActivityDeregisterInstance, contract.DeregisterInstanceInput(reg))
-	track.step("create instance database")
-	db := contract.CreateInstanceDatabaseInput{InstanceID: in.InstanceID, DatabaseName: rec.DatabaseName}
-	if err := workflow.ExecuteActivity(ctx, contract.ActivityCreateInstanceDatabase, db).Get(ctx, nil); err != nil {
-		return rec, err
-	}
-	undo.pushActivity(contract.ActivityDropInstanceDatabase, contract.DropInstanceDatabaseInput(db))
 	return rec, nil
 }
 
-// installKeys installs a key slot on every node in parallel, pushing the
-// removal of every slot that may exist, and checks every node reported
-// active under keyVersion.
+// installKeys installs a key slot and unlocks the encrypted storage of
+// every node in parallel, pushing the removal of every node that may exist
+// (DropKeySlot also stops its server and removes its fscrypt key and
+// files), and checks every node reported its key installed under
+// keyVersion (pending: its server comes next).
 func installKeys(ctx workflow.Context, in contract.ProvisionInput, nodes []contract.NodePlacement,
 	keyVersion string, track *tracker, undo *compensations) ([]contract.NodeReport, error) {
 	track.step("install keys")
@@ -133,8 +145,50 @@ func installKeys(ctx workflow.Context, in contract.ProvisionInput, nodes []contr
 	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline, provisionRetryHint); err != nil {
 		return nil, err
 	}
-	if err := checkReports(run, in.InstanceID, in.RootKeyID, keyVersion, provisionRetryHint); err != nil {
+	if err := checkReportsIn(run, contract.KeyPending, in.InstanceID, in.RootKeyID, keyVersion, provisionRetryHint); err != nil {
 		return nil, err
 	}
 	return run.reports(), nil
+}
+
+// startServers starts the primary's server on the first node, then the
+// standbys on the others, in parallel, and checks every node reported
+// active under keyVersion. The nodes' removal is already pushed.
+func startServers(ctx workflow.Context, in contract.ProvisionInput, rec contract.CreateInstanceRecordResult,
+	keyVersion string, track *tracker) ([]contract.NodeReport, error) {
+	primary := rec.Nodes[0]
+	track.step("start primary server on node " + primary.NodeID)
+	var p contract.StartPrimaryResult
+	call := nodeCall{node: primary, activity: contract.ActivityStartPrimary, server: true,
+		input: contract.StartPrimaryInput{InstanceID: in.InstanceID, NodeID: primary.NodeID,
+			DatabaseName: rec.DatabaseName, AdminVerifier: in.AdminVerifier, RootKeyID: in.RootKeyID,
+			KPInstanceID: in.KPInstanceID}}
+	run := runOne(ctx, call, &p, func() contract.NodeReport { return p.Report }, in.NodeDeadline, track)
+	if err := checkStep(run, in, keyVersion); err != nil {
+		return nil, err
+	}
+	reports := []contract.NodeReport{p.Report}
+	if len(rec.Nodes) == 1 {
+		return reports, nil
+	}
+	track.step("start standby servers")
+	calls := make([]nodeCall, 0, len(rec.Nodes)-1)
+	for _, n := range rec.Nodes[1:] {
+		calls = append(calls, nodeCall{node: n, activity: contract.ActivityStartStandby, server: true,
+			input: contract.StartStandbyInput{InstanceID: in.InstanceID, NodeID: n.NodeID, Primary: p.Primary}})
+	}
+	run = runOnNodes(ctx, calls, in.NodeDeadline, track)
+	if err := checkStep(run, in, keyVersion); err != nil {
+		return nil, err
+	}
+	return append(reports, run.reports()...), nil
+}
+
+// checkStep fails unless every node of a server step reported active under
+// keyVersion.
+func checkStep(run nodeRun, in contract.ProvisionInput, keyVersion string) error {
+	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline, provisionRetryHint); err != nil {
+		return err
+	}
+	return checkReports(run, in.InstanceID, in.RootKeyID, keyVersion, provisionRetryHint)
 }

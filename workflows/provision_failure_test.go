@@ -49,14 +49,11 @@ func TestProvision_TypedFailuresCompensateOnlyWhatWasDone(t *testing.T) {
 			contract.ErrTypeNoNodeHosts, concat(create, markFailed)},
 		{"registration fails", contract.ActivityRegisterInstance,
 			[]any{typedErr(contract.ErrTypeServiceNotAuthorized)},
-			contract.ErrTypeServiceNotAuthorized, concat(provisionSteps[:4], markFailed)},
-		{"database fails", contract.ActivityCreateInstanceDatabase,
-			[]any{typedErr(contract.ErrTypeInvalidInput)}, contract.ErrTypeInvalidInput,
-			concat(provisionSteps, []string{contract.ActivityDeregisterInstance}, markFailed)},
+			contract.ErrTypeServiceNotAuthorized, concat(provisionSteps, markFailed)},
 		{"mark active fails", contract.ActivityMarkInstanceActive,
 			[]any{typedErr(contract.ErrTypeInstanceNotFound)}, contract.ErrTypeInstanceNotFound,
-			concat(provisionSteps, installs, []string{contract.ActivityMarkInstanceActive}, drops,
-				[]string{contract.ActivityDropInstanceDatabase, contract.ActivityDeregisterInstance}, markFailed)},
+			concat(provisionSteps, installs, servers, []string{contract.ActivityMarkInstanceActive}, drops,
+				[]string{contract.ActivityDeregisterInstance}, markFailed)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,16 +79,14 @@ func TestProvision_NodeFailureCompensatesInReverseOrder(t *testing.T) {
 	h.env.ExecuteWorkflow(contract.WorkflowProvisionEncryptedInstance, provisionInput())
 
 	require.Equal(t, contract.ErrTypeKeySuspended, h.workflowErrType(), "the original error is returned")
-	require.Equal(t, concat(provisionSteps, installs, drops, []string{contract.ActivityDropInstanceDatabase,
-		contract.ActivityDeregisterInstance, contract.ActivityMarkInstanceFailed}), h.calls())
+	require.Equal(t, concat(provisionSteps, installs, drops, []string{contract.ActivityDeregisterInstance,
+		contract.ActivityMarkInstanceFailed}), h.calls(), "no server is started")
 	require.ElementsMatch(t, []string{"orders-db-1", "orders-db-2", "orders-db-3"}, h.droppedNodes(),
 		"the failed node ran the task, so it may hold a slot")
 	h.env.AssertActivityCalled(t, contract.ActivityMarkInstanceFailed, mock.Anything, contract.MarkInstanceFailedInput{
 		InstanceID: instanceID, Reason: "fixture failure of type KeySuspended"})
 	h.env.AssertActivityCalled(t, contract.ActivityDeregisterInstance, mock.Anything,
 		contract.DeregisterInstanceInput{RootKeyID: rootKeyID, InstanceCRN: instCRN, KPInstanceID: kpInstance})
-	h.env.AssertActivityCalled(t, contract.ActivityDropInstanceDatabase, mock.Anything,
-		contract.DropInstanceDatabaseInput{InstanceID: instanceID, DatabaseName: "orders_db"})
 	h.env.AssertActivityNotCalled(t, contract.ActivityMarkInstanceActive, mock.Anything, mock.Anything)
 }
 
@@ -119,7 +114,7 @@ func TestProvision_FirstNodeFailureStopsWaitingForOthers(t *testing.T) {
 	// orders-db-2's host would take an hour.
 	h.onNode(contract.ActivityInstallKey, "orders-db-1", contract.NodeReport{},
 		typedErr(contract.ErrTypeKeySlotConflict)).After(time.Minute)
-	h.onNode(contract.ActivityInstallKey, "orders-db-2", installActive("v1")).After(time.Hour)
+	h.onNode(contract.ActivityInstallKey, "orders-db-2", installPending("v1")).After(time.Hour)
 	h.mockProvision()
 
 	h.env.ExecuteWorkflow(contract.WorkflowProvisionEncryptedInstance, provisionInput())
@@ -130,18 +125,34 @@ func TestProvision_FirstNodeFailureStopsWaitingForOthers(t *testing.T) {
 	require.Less(t, h.env.Now().Sub(t0), time.Hour, "the workflow did not wait for the slow node")
 }
 
-func TestProvision_WrongKeyVersionFailsNodeKeyMismatch(t *testing.T) {
-	h := newHarness(t)
-	h.onNode(contract.ActivityInstallKey, "orders-db-3", report("orders-db-3", "host-a", "v2"), nil)
-	h.mockProvision()
+// InstallKey only installs the key and unlocks the storage: a node must
+// report pending under the key version, nothing else.
+func TestProvision_InstallNotPendingFailsNodeKeyMismatch(t *testing.T) {
+	tests := []struct {
+		name   string
+		report contract.NodeReport
+		want   string
+	}{
+		{"another key version", pending("orders-db-3", "host-a", "v2"),
+			`node orders-db-3 (host host-a) reported "pending" under key version "v2", want "pending" under key version "v1"`},
+		{"active before its server", report("orders-db-3", "host-a", "v1"),
+			`node orders-db-3 (host host-a) reported "active" under key version "v1", want "pending" under key version "v1"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.onNode(contract.ActivityInstallKey, "orders-db-3", tt.report, nil)
+			h.mockProvision()
 
-	h.env.ExecuteWorkflow(contract.WorkflowProvisionEncryptedInstance, provisionInput())
+			h.env.ExecuteWorkflow(contract.WorkflowProvisionEncryptedInstance, provisionInput())
 
-	require.Equal(t, contract.ErrTypeNodeKeyMismatch, h.workflowErrType())
-	require.ErrorContains(t, h.env.GetWorkflowError(),
-		`node orders-db-3 (host host-a) reported "active" under key version "v2", want "active" under key version "v1"`)
-	require.ElementsMatch(t, []string{"orders-db-1", "orders-db-2", "orders-db-3"}, h.droppedNodes())
-	h.env.AssertActivityNotCalled(t, contract.ActivityMarkInstanceActive, mock.Anything, mock.Anything)
+			require.Equal(t, contract.ErrTypeNodeKeyMismatch, h.workflowErrType())
+			require.ErrorContains(t, h.env.GetWorkflowError(), tt.want)
+			require.ElementsMatch(t, []string{"orders-db-1", "orders-db-2", "orders-db-3"}, h.droppedNodes())
+			require.NotContains(t, h.calls(), contract.ActivityStartPrimary, "no server on a node in doubt")
+			h.env.AssertActivityNotCalled(t, contract.ActivityMarkInstanceActive, mock.Anything, mock.Anything)
+		})
+	}
 }
 
 // scheduleToStart is the error of a node task no agent picked up in time.

@@ -11,15 +11,19 @@ import (
 	"github.com/byokflow/byokflow/contract"
 )
 
+// adminVerifier has the shape of a PostgreSQL SCRAM-SHA-256 verifier.
+const adminVerifier = "SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy"
+
 func provisionInput() contract.ProvisionInput {
 	return contract.ProvisionInput{InstanceID: instanceID, RootKeyID: rootKeyID,
-		KPInstanceID: kpInstance, Nodes: 3, RequestedBy: "alice"}
+		KPInstanceID: kpInstance, Nodes: 3, RequestedBy: "alice", AdminVerifier: adminVerifier}
 }
 
-// installActive reports every node active under version.
-func installActive(version string) func(context.Context, contract.InstallKeyInput) (contract.NodeReport, error) {
+// installPending reports every node's key installed (pending: its server
+// comes next) under version.
+func installPending(version string) func(context.Context, contract.InstallKeyInput) (contract.NodeReport, error) {
 	return func(_ context.Context, in contract.InstallKeyInput) (contract.NodeReport, error) {
-		return report(in.NodeID, hostOf(in.NodeID), version), nil
+		return pending(in.NodeID, hostOf(in.NodeID), version), nil
 	}
 }
 
@@ -31,17 +35,17 @@ func (h *harness) mockProvision() {
 	h.on(contract.ActivityCreateInstanceRecord, contract.CreateInstanceRecordResult{
 		InstanceCRN: instCRN, DatabaseName: "orders_db", Nodes: nodes}, nil)
 	h.on(contract.ActivityRegisterInstance, nil)
-	h.on(contract.ActivityCreateInstanceDatabase, nil)
-	h.on(contract.ActivityInstallKey, installActive("v1"))
+	h.on(contract.ActivityInstallKey, installPending("v1"))
+	h.mockServers("v1")
 	h.on(contract.ActivityMarkInstanceActive, nil)
 	h.mockCompensations()
 }
 
 var (
 	provisionSteps = []string{contract.ActivityCheckServiceAuthorization, contract.ActivityValidateRootKey,
-		contract.ActivityCreateInstanceRecord, contract.ActivityRegisterInstance,
-		contract.ActivityCreateInstanceDatabase}
+		contract.ActivityCreateInstanceRecord, contract.ActivityRegisterInstance}
 	installs = []string{contract.ActivityInstallKey, contract.ActivityInstallKey, contract.ActivityInstallKey}
+	servers  = []string{contract.ActivityStartPrimary, contract.ActivityStartStandby, contract.ActivityStartStandby}
 	drops    = []string{contract.ActivityDropKeySlot, contract.ActivityDropKeySlot, contract.ActivityDropKeySlot}
 )
 
@@ -66,9 +70,10 @@ func TestProvision_HappyPath(t *testing.T) {
 	require.Equal(t, instCRN, res.InstanceCRN)
 	require.Equal(t, rootKeyID, res.RootKeyID)
 	require.Equal(t, "v1", res.KeyVersionID)
-	require.Equal(t, []contract.NodeReport{report("orders-db-1", "host-a", "v1"),
-		report("orders-db-2", "host-b", "v1"), report("orders-db-3", "host-a", "v1")}, res.Nodes)
-	require.Equal(t, concat(provisionSteps, installs, []string{contract.ActivityMarkInstanceActive}), h.calls())
+	require.Equal(t, []contract.NodeReport{primaryReport("orders-db-1", "v1"),
+		standbyReport("orders-db-2", "v1"), standbyReport("orders-db-3", "v1")}, res.Nodes,
+		"the servers' reports, primary first")
+	require.Equal(t, concat(provisionSteps, installs, servers, []string{contract.ActivityMarkInstanceActive}), h.calls())
 	require.Empty(t, h.droppedNodes())
 }
 
@@ -81,7 +86,13 @@ func TestProvision_SendsEachNodeItsInputOnItsHostQueue(t *testing.T) {
 	require.NoError(t, h.env.GetWorkflowError())
 	require.ElementsMatch(t, []string{"byokflow-node-host-a", "byokflow-node-host-b", "byokflow-node-host-a"},
 		h.queues[contract.ActivityInstallKey])
+	require.Equal(t, []string{"byokflow-node-host-a"}, h.queues[contract.ActivityStartPrimary], "the first node's host")
+	require.ElementsMatch(t, []string{"byokflow-node-host-b", "byokflow-node-host-a"},
+		h.queues[contract.ActivityStartStandby])
 	require.Equal(t, []string{contract.ControlTaskQueue}, h.queues[contract.ActivityValidateRootKey])
+	h.env.AssertActivityCalled(t, contract.ActivityStartPrimary, mock.Anything, contract.StartPrimaryInput{
+		InstanceID: instanceID, NodeID: "orders-db-1", DatabaseName: "orders_db", AdminVerifier: adminVerifier,
+		RootKeyID: rootKeyID, KPInstanceID: kpInstance})
 	for _, n := range nodes {
 		h.env.AssertActivityCalled(t, contract.ActivityInstallKey, mock.Anything, contract.InstallKeyInput{
 			InstanceID: instanceID, NodeID: n.NodeID, RootKeyID: rootKeyID,
@@ -125,6 +136,8 @@ func TestProvision_InvalidInputStartsNoActivity(t *testing.T) {
 		"bad kp instance": func(in *contract.ProvisionInput) { in.KPInstanceID = "kp" },
 		"too many nodes":  func(in *contract.ProvisionInput) { in.Nodes = 10 },
 		"negative nodes":  func(in *contract.ProvisionInput) { in.Nodes = -1 },
+		"no verifier":     func(in *contract.ProvisionInput) { in.AdminVerifier = "" },
+		"a password":      func(in *contract.ProvisionInput) { in.AdminVerifier = "hunter2" },
 	}
 	for name, mutate := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -136,7 +149,8 @@ func TestProvision_InvalidInputStartsNoActivity(t *testing.T) {
 			h.env.ExecuteWorkflow(contract.WorkflowProvisionEncryptedInstance, in)
 
 			require.Equal(t, contract.ErrTypeInvalidInput, h.workflowErrType())
-			require.Empty(t, h.calls())
+			require.NotContains(t, h.env.GetWorkflowError().Error(), "hunter2", "a password is never repeated")
+			require.Empty(t, h.allCalls())
 		})
 	}
 }

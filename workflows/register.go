@@ -19,4 +19,10 @@ func Register(w worker.WorkflowRegistry) {
 		workflow.RegisterOptions{Name: contract.WorkflowRestoreFromBackup})
 	w.RegisterWorkflowWithOptions(CryptoShred,
 		workflow.RegisterOptions{Name: contract.WorkflowCryptoShred})
+	w.RegisterWorkflowWithOptions(SuspendInstance,
+		workflow.RegisterOptions{Name: contract.WorkflowSuspendInstance})
+	w.RegisterWorkflowWithOptions(ResumeInstance,
+		workflow.RegisterOptions{Name: contract.WorkflowResumeInstance})
+	w.RegisterWorkflowWithOptions(NodeCheckIn,
+		workflow.RegisterOptions{Name: contract.WorkflowNodeCheckIn})
 }

@@ -11,12 +11,14 @@ import (
 // creating nothing, that the backup is complete, that its root key still
 // exists and is enabled, and that the service may use Key Protect. Then it
 // provisions the new instance under the root key the user named (a child
-// ProvisionEncryptedInstance, which completes only when every new node
-// reported active), and a node of the new instance unwraps the backup's
-// DEK, verifies, decrypts and loads the data. If the restore fails after
-// the provision, the new instance is undone (key slots dropped, database
-// dropped, registration removed, record failed) so no half-made instance
-// stays.
+// ProvisionEncryptedInstance, which completes when every new node serves,
+// and leaves the instance pending), and the new primary unwraps the
+// backup's DEK, verifies, decrypts and loads the data; its standbys catch
+// up by replication, and the instance is marked active only once every
+// node serves the loaded data. If the restore fails after the provision,
+// the new instance is undone (servers stopped, fscrypt keys removed, files
+// and key slots dropped, registration removed, record failed) so no
+// half-made instance stays.
 //
 // Its errors carry the contract error types: InvalidInput, BackupNotFound,
 // BackupUnrecoverable (the backup's key is destroyed), KeySuspended (it is
@@ -121,15 +123,39 @@ func restoreInto(ctx workflow.Context, in contract.RestoreInput, src contract.Ch
 		track.reported(r)
 	}
 	track.step("restore backup " + b.BackupID + " on node " + inst.Nodes[0].NodeID)
-	err = runData(ctx, restoreCall(in, b, src.KPInstanceID, inst), &out, track)
-	return out, err
+	if err = runData(ctx, restoreCall(in, b, src.KPInstanceID, inst), &out, track); err != nil {
+		return out, err
+	}
+	return out, activateRestored(ctx, in, inst, prov, track)
 }
 
-// undoNewInstance pushes the removal of the new instance's database and
-// key slots.
+// activateRestored checks that every node of the new instance serves the
+// loaded data — the primary up, the standbys streaming it — and only then
+// marks the instance active.
+func activateRestored(ctx workflow.Context, in contract.RestoreInput, inst contract.LoadInstanceResult,
+	prov contract.ProvisionResult, track *tracker) error {
+	track.step("check every node serves the restored data")
+	calls := make([]nodeCall, len(inst.Nodes))
+	for i, n := range inst.Nodes {
+		// ReportStatus may bring a node up (its key, its server): a server step.
+		calls[i] = nodeCall{node: n, activity: contract.ActivityReportStatus, server: true,
+			input: contract.ReportStatusInput{InstanceID: in.InstanceID, NodeID: n.NodeID}}
+	}
+	run := runOnNodes(ctx, calls, in.NodeDeadline, track)
+	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline, restoreRetryHint); err != nil {
+		return err
+	}
+	if err := checkReports(run, in.InstanceID, prov.RootKeyID, prov.KeyVersionID, restoreRetryHint); err != nil {
+		return err
+	}
+	track.step("mark instance active")
+	active := contract.MarkInstanceActiveInput{InstanceID: in.InstanceID, KeyVersionID: prov.KeyVersionID}
+	return workflow.ExecuteActivity(ctx, contract.ActivityMarkInstanceActive, active).Get(ctx, nil)
+}
+
+// undoNewInstance pushes the removal of the new instance's nodes: servers
+// stopped, fscrypt keys removed, files and key slots dropped.
 func undoNewInstance(in contract.RestoreInput, inst contract.LoadInstanceResult, undo *compensations) {
-	undo.pushActivity(contract.ActivityDropInstanceDatabase,
-		contract.DropInstanceDatabaseInput{InstanceID: in.InstanceID, DatabaseName: inst.DatabaseName})
 	undo.push(contract.ActivityDropKeySlot, func(ctx workflow.Context, _ error) error {
 		return dropKeySlots(ctx, in.InstanceID, inst.Nodes, in.NodeDeadline)
 	})

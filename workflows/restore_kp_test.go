@@ -31,6 +31,9 @@ func TestRestore_OtherKPInstanceSplitsBackupAndNewInstance(t *testing.T) {
 		contract.ValidateRootKeyInput{RootKeyID: copyKey, KPInstanceID: otherKPI})
 	h.env.AssertActivityCalled(t, contract.ActivityRegisterInstance, mock.Anything,
 		contract.RegisterInstanceInput{RootKeyID: copyKey, InstanceCRN: copyCRN, KPInstanceID: otherKPI})
+	h.env.AssertActivityCalled(t, contract.ActivityStartPrimary, mock.Anything, contract.StartPrimaryInput{
+		InstanceID: copyID, NodeID: "orders-db-1", DatabaseName: copyDB, AdminVerifier: adminVerifier,
+		RootKeyID: copyKey, KPInstanceID: otherKPI})
 	for _, n := range nodes {
 		h.env.AssertActivityCalled(t, contract.ActivityInstallKey, mock.Anything, contract.InstallKeyInput{
 			InstanceID: copyID, NodeID: n.NodeID, RootKeyID: copyKey, AAD: contract.NodeAAD(copyID, n.NodeID),

@@ -189,3 +189,21 @@ func TestRotate_ProgressQueryDuringRewrap(t *testing.T) {
 		[]contract.ProgressState{mid.Nodes[0].State, mid.Nodes[1].State, mid.Nodes[2].State})
 	require.Equal(t, "v2", mid.Nodes[0].KeyVersionID)
 }
+
+// A new run records the rewrapped nodes' reports (change
+// record-node-reports); the recorded history of an older run replays
+// without them (TestRotate_ReplaysHistoryRecordedBeforeBackupRewrap).
+func TestRotate_RecordsEveryNodeReport(t *testing.T) {
+	h := newHarness(t)
+	h.mockRotate()
+
+	h.env.ExecuteWorkflow(contract.WorkflowRotateRootKey, rotateInput())
+
+	require.NoError(t, h.env.GetWorkflowError())
+	require.ElementsMatch(t, []contract.NodeReport{report("orders-db-1", "host-a", "v2"), report("orders-db-2", "host-b", "v2"),
+		report("orders-db-3", "host-a", "v2")}, h.recordedReports())
+	before := h.callsBefore(contract.ActivityListBackupKeys)
+	require.Equal(t, []string{contract.ActivityLoadInstance, contract.ActivityRotateKey}, before[:2])
+	require.ElementsMatch(t, concat(rewraps, []string{contract.ActivityRecordNodeReports, contract.ActivityRecordNodeReports,
+		contract.ActivityRecordNodeReports}), before[2:], "every report recorded before the backups and the version")
+}

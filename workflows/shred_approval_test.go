@@ -146,6 +146,7 @@ func TestShred_DualAuthNeverAuthorizedExpires(t *testing.T) {
 	require.Equal(t, contract.ErrTypeApprovalExpired, h.workflowErrType())
 	err := h.env.GetWorkflowError()
 	require.ErrorContains(t, err, `delete root key orders-root of instance "orders-db": no second user authorized the deletion within 2h0m0s`)
+	require.ErrorContains(t, err, "the node keys are destroyed and the nodes' ciphertext deleted, the root key is not")
 	require.ErrorContains(t, err, "`ibmcloud kp key schedule-delete orders-root`, then run the crypto-shred again to finish it")
 	require.NotContains(t, h.calls(), contract.ActivityProveKeyDestroyed)
 	require.NotContains(t, h.calls(), contract.ActivityMarkInstanceShredded)

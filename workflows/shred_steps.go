@@ -71,8 +71,9 @@ func proofCiphertext(ctx workflow.Context, f shredFacts, track *tracker) (*contr
 		Subject:      fmt.Sprintf("shred probe of instance %s (key version %s)", f.in.InstanceID, probe.KeyVersionID)}, err
 }
 
-// destroyInstance marks the instance shredding, has every node destroy its
-// key, drops the instance database and removes its registration.
+// destroyInstance marks the instance shredding, has every node stop its
+// server, remove its fscrypt key, destroy its key and delete its
+// ciphertext, and removes the instance's registration.
 func destroyInstance(ctx workflow.Context, f *shredFacts, track *tracker) error {
 	track.step("mark instance shredding")
 	mark := contract.MarkInstanceShreddingInput{InstanceID: f.in.InstanceID, RequestedBy: f.in.RequestedBy}
@@ -84,11 +85,6 @@ func destroyInstance(ctx workflow.Context, f *shredFacts, track *tracker) error 
 		return err
 	}
 	f.nodes = reports
-	track.step("drop instance database")
-	drop := contract.DropInstanceDatabaseInput{InstanceID: f.in.InstanceID, DatabaseName: f.inst.DatabaseName}
-	if err := workflow.ExecuteActivity(ctx, contract.ActivityDropInstanceDatabase, drop).Get(ctx, nil); err != nil {
-		return err
-	}
 	track.step("deregister instance from root key")
 	dereg := contract.DeregisterInstanceInput{RootKeyID: f.inst.RootKeyID, InstanceCRN: f.inst.InstanceCRN,
 		KPInstanceID: f.inst.KPInstanceID}
@@ -102,7 +98,7 @@ func shredNodes(ctx workflow.Context, in contract.ShredInput, nodes []contract.N
 	track.step("shred node keys")
 	calls := make([]nodeCall, len(nodes))
 	for i, n := range nodes {
-		calls[i] = nodeCall{node: n, activity: contract.ActivityShredKeySlot,
+		calls[i] = nodeCall{node: n, activity: contract.ActivityShredKeySlot, server: true,
 			input: contract.ShredKeySlotInput{InstanceID: in.InstanceID, NodeID: n.NodeID}}
 	}
 	run := runOnNodes(ctx, calls, in.NodeDeadline, track)

@@ -46,7 +46,6 @@ func (h *harness) mockShred() {
 		AAD: []string{"byokflow-shred-probe:orders-db"}, KeyVersionID: "v1"}, nil)
 	h.on(contract.ActivityMarkInstanceShredding, nil)
 	h.on(contract.ActivityShredKeySlot, shredSlot)
-	h.on(contract.ActivityDropInstanceDatabase, nil)
 	h.on(contract.ActivityDeregisterInstance, nil)
 	h.on(contract.ActivityGetKeyState, func(context.Context, contract.GetKeyStateInput) (contract.RootKeyState, error) {
 		h.mu.Lock()
@@ -74,7 +73,7 @@ func (h *harness) mockShred() {
 var (
 	shredSlots    = []string{contract.ActivityShredKeySlot, contract.ActivityShredKeySlot, contract.ActivityShredKeySlot}
 	shredChecks   = []string{contract.ActivityLoadInstance, contract.ActivityCheckShredGuards}
-	destroySteps  = concat([]string{contract.ActivityMarkInstanceShredding}, shredSlots, []string{contract.ActivityDropInstanceDatabase, contract.ActivityDeregisterInstance})
+	destroySteps  = concat([]string{contract.ActivityMarkInstanceShredding}, shredSlots, []string{contract.ActivityDeregisterInstance})
 	keyDeletion   = []string{contract.ActivityGetKeyState, contract.ActivityDeleteRootKey, contract.ActivityProveKeyDestroyed, contract.ActivityMarkBackupsUnrecoverable, contract.ActivityGetKeyState}
 	certification = []string{contract.ActivityWriteShredCertificate, contract.ActivityMarkInstanceShredded}
 )
@@ -101,8 +100,8 @@ func TestShred_FullPathInOrder(t *testing.T) {
 	require.ElementsMatch(t, []string{"byokflow-node-host-a", "byokflow-node-host-b", "byokflow-node-host-a"},
 		h.queues[contract.ActivityShredKeySlot])
 	require.Equal(t, map[string]string{"ByokInstanceID": instanceID, "ByokRootKeyID": rootKeyID, "ByokOperation": "shred"}, got)
-	h.env.AssertActivityCalled(t, contract.ActivityDropInstanceDatabase, mock.Anything,
-		contract.DropInstanceDatabaseInput{InstanceID: instanceID, DatabaseName: "byok_orders_db"})
+	require.ElementsMatch(t, []contract.NodeReport{destroyedReport("orders-db-1"), destroyedReport("orders-db-2"),
+		destroyedReport("orders-db-3")}, h.recordedReports(), "the catalog learns every node's key is destroyed")
 	h.env.AssertActivityCalled(t, contract.ActivityDeregisterInstance, mock.Anything,
 		contract.DeregisterInstanceInput{RootKeyID: rootKeyID, InstanceCRN: instCRN, KPInstanceID: kpInstance})
 	h.env.AssertActivityCalled(t, contract.ActivityProveKeyDestroyed, mock.Anything, contract.ProveKeyDestroyedInput{
@@ -126,8 +125,8 @@ func TestShred_CertificateContent(t *testing.T) {
 			destroyedReport("orders-db-2"), destroyedReport("orders-db-3")}, UnrecoverableBackups: []string{"b1"},
 		Proof: &proof, RequestedBy: "alice", WorkflowID: "default-test-workflow-id", RunID: "default-test-run-id",
 		StartedAt: t0, CompletedAt: t0,
-		Statement: "The data encryption keys of the 3 nodes of instance orders-db were destroyed and its database " +
-			"dropped; root key orders-root was deleted (Key Protect state Destroyed), and an unwrap of the shred " +
+		Statement: "The 3 nodes of instance orders-db stopped their servers, removed their fscrypt keys, zeroized " +
+			"their data encryption keys and deleted their ciphertext; root key orders-root was deleted (Key Protect state Destroyed), and an unwrap of the shred " +
 			"probe of instance orders-db (key version v1) under it then failed (HTTP 410 KEY_DELETED_ERR). " +
 			"Backups b1 are unrecoverable."}, cert)
 	h.env.AssertActivityCalled(t, contract.ActivityWriteShredCertificate, mock.Anything,
@@ -236,7 +235,7 @@ func TestShred_NodeNotDestroyedStopsBeforeTheKey(t *testing.T) {
 	require.Equal(t, contract.ErrTypeNodeKeyMismatch, h.workflowErrType())
 	require.ErrorContains(t, h.env.GetWorkflowError(), `node orders-db-2 (host host-b) reported "active", want "destroyed"`)
 	require.ErrorContains(t, h.env.GetWorkflowError(), "run the crypto-shred again to finish it")
-	for _, a := range []string{contract.ActivityDropInstanceDatabase, contract.ActivityDeleteRootKey, contract.ActivityWriteShredCertificate} {
+	for _, a := range []string{contract.ActivityDeregisterInstance, contract.ActivityDeleteRootKey, contract.ActivityWriteShredCertificate} {
 		require.NotContains(t, h.calls(), a)
 	}
 }
