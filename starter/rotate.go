@@ -24,12 +24,23 @@ func runRotate(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&in.InstanceID, "instance", "", "name of the instance (required)")
 	fs.BoolVar(&in.RewrapOnly, "rewrap-only", false, "do not rotate; bring every node to the key's current version")
 	fs.DurationVar(&in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
+	file := fs.String("material-file", "", "rotate an imported root key with this file of new material (16, 24 or 32 raw bytes)")
+	secure := fs.Bool("secure", true, "with --material-file: send the material through an import token")
 	asJSON := fs.Bool("json", false, "print one JSON document")
 	if err := parse(fs, args, map[string]*string{"instance": &in.InstanceID}); err != nil {
 		return err
 	}
 	if err := contract.ValidateInstanceName(in.InstanceID); err != nil {
 		return usagef("rotate: %v", err)
+	}
+	if *file != "" && in.RewrapOnly {
+		return usagef("rotate: --material-file rotates the key, --rewrap-only does not: give one of them")
+	}
+	if *file != "" {
+		if err := rotateWithMaterial(ctx, a, in.InstanceID, *file, *secure); err != nil {
+			return err
+		}
+		in.MaterialRotated = true
 	}
 	id := "rotate-" + in.InstanceID
 	var res contract.RotateResult
