@@ -92,11 +92,12 @@ type Stack struct {
 	procs   map[string]*exec.Cmd
 }
 
-// NewStack starts the stack for t and stops it when t ends.
-func NewStack(t testing.TB) *Stack {
+// NewStack starts the stack for t and stops it when t ends; opts adjust
+// the emulator (its timing guards are off).
+func NewStack(t testing.TB, opts ...emulatortest.Option) *Stack {
 	cli, dbURL := testenv.TemporalCLI(t)
 	require.NoError(t, startShared(cli))
-	emu := emulatortest.Start(t, emulatortest.WithTiming(emulator.Timing{}))
+	emu := emulatortest.Start(t, append([]emulatortest.Option{emulatortest.WithTiming(emulator.Timing{})}, opts...)...)
 	s := &Stack{t: t, Emu: emu, dataDir: t.TempDir(), procs: map[string]*exec.Cmd{}}
 	catalogURL := freshDatabase(t, dbURL)
 	s.env = append(os.Environ(),
