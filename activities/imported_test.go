@@ -17,7 +17,7 @@ import (
 func (h *harness) importedKey(name string, secure bool) *kp.Key {
 	h.t.Helper()
 	ctx := context.Background()
-	material := base64.StdEncoding.EncodeToString([]byte(randomMaterial(h.t)))
+	material := base64.StdEncoding.EncodeToString(randomMaterial(h.t))
 	payload, nonce, iv := material, "", ""
 	if secure {
 		payload, nonce, iv = h.sealForImport(material)
@@ -43,11 +43,11 @@ func (h *harness) sealForImport(material string) (payload, nonce, iv string) {
 	return payload, nonce, iv
 }
 
-func randomMaterial(t *testing.T) string {
+func randomMaterial(t *testing.T) []byte {
 	b := make([]byte, 32)
 	_, err := rand.Read(b)
 	require.NoError(t, err)
-	return string(b)
+	return b
 }
 
 func TestValidateRootKey_ImportedKeysAccepted(t *testing.T) {
@@ -82,7 +82,7 @@ func TestRotateKey_ImportedKeyNeedsMaterial(t *testing.T) {
 func TestReadKeyVersion_AfterRotationWithMaterial(t *testing.T) {
 	h := newHarness(t)
 	key := h.importedKey("byok-root", false)
-	payload, nonce, iv := h.sealForImport(base64.StdEncoding.EncodeToString([]byte(randomMaterial(t))))
+	payload, nonce, iv := h.sealForImport(base64.StdEncoding.EncodeToString(randomMaterial(t)))
 	next := kp.NewKeyPayload(payload, nonce, iv).WithRSA256()
 	require.NoError(t, h.operator.RotateV2(context.Background(), key.ID, &next))
 
