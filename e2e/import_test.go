@@ -126,10 +126,11 @@ func TestImportedRootKey_SecureImportRotateRestoreShred(t *testing.T) {
 	}
 
 	t.Run("the material leaves no trace", func(t *testing.T) {
-		hist := s.histories(t)
+		hist, rows := s.histories(t), s.catalogRows(t)
 		require.Contains(t, string(hist), "rotate-"+orig, "the scan reads this test's histories")
+		require.Contains(t, string(rows), orig, "the scan reads this test's catalog")
 		for where, data := range map[string][]byte{"workflow histories": hist, "worker and node logs": s.processLogs(t),
-			"catalog rows": s.catalogRows(t), "emulator log": emuLog.Bytes(), "emulator data": s.emulatorFiles(t),
+			"catalog rows": rows, "emulator log": emuLog.Bytes(), "emulator data": s.emulatorFiles(t),
 			"starter output": cli.out} {
 			require.NotEmpty(t, data, where)
 			requireNoMaterial(t, where, data, first, next)

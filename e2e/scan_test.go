@@ -168,9 +168,10 @@ func (s *Stack) emulatorFiles(t *testing.T) []byte {
 	return out.Bytes()
 }
 
+// envValue is the value the stack's processes see: the last one set.
 func (s *Stack) envValue(name string) string {
-	for _, kv := range s.env {
-		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+	for i := len(s.env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(s.env[i], name+"="); ok {
 			return v
 		}
 	}
