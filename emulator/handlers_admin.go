@@ -66,7 +66,7 @@ func (s *Server) rotationMaterial(kk *key, req *actionReq) ([]byte, *apiError) {
 	if !kk.Imported {
 		return keyMaterial("", false)
 	}
-	return s.importedMaterial(s.st.Instances[kk.InstanceID], r, false)
+	return s.materialFor(s.st.Instances[kk.InstanceID], r, false)
 }
 
 func handleDisable(s *Server, k *kpCtx) *apiError {

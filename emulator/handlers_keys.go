@@ -112,7 +112,7 @@ func (s *Server) checkCreate(inst *instance, req *keyCreateReq) (*time.Time, []b
 	if e != nil {
 		return nil, nil, e
 	}
-	material, e := s.importedMaterial(inst, importReq{Payload: req.Payload, EncryptedNonce: req.EncryptedNonce,
+	material, e := s.materialFor(inst, importReq{Payload: req.Payload, EncryptedNonce: req.EncryptedNonce,
 		IV: req.IV, Algorithm: req.EncryptionAlgorithm}, req.Extractable)
 	if e != nil {
 		return nil, nil, e

@@ -30,9 +30,11 @@ type importReq struct {
 
 func (r importReq) secure() bool { return r.EncryptedNonce != "" || r.IV != "" }
 
-// importedMaterial decodes the key material of a request for a key of
-// the given kind. The caller holds the lock and clears the result.
-func (s *Server) importedMaterial(inst *instance, r importReq, extractable bool) ([]byte, *apiError) {
+// materialFor is the material of a new key or key version: generated when
+// the request carries none, else its plain payload, or with an encrypted
+// nonce its payload imported securely under the instance's import token.
+// The caller holds the lock and clears the result.
+func (s *Server) materialFor(inst *instance, r importReq, extractable bool) ([]byte, *apiError) {
 	if !r.secure() {
 		if e := checkTokenPolicy(inst, r.Payload != ""); e != nil {
 			return nil, e
