@@ -73,17 +73,11 @@ func runKeysImport(ctx context.Context, a *app, args []string) error {
 		return fmt.Errorf("import root key %q into Key Protect instance %s: %w: nothing was imported; "+
 			"check the material file and run the command again", *name, env.KPInstanceID, err)
 	}
-	out := importOutput{ID: key.ID, Name: key.Name, Imported: key.Imported, Secure: *secure}
-	if key.KeyVersion != nil {
-		out.KeyVersion = key.KeyVersion.ID
-	}
+	out := importOutput{ID: key.ID, Name: key.Name, KeyVersion: versionOf(key), Imported: key.Imported, Secure: *secure}
 	if *asJSON {
 		return a.printJSON(out)
 	}
-	how := "with an import token"
-	if !*secure {
-		how = "as a plain payload"
-	}
+	how := map[bool]string{true: "with an import token", false: "as a plain payload"}[*secure]
 	fmt.Fprintf(a.stdout, "imported root key %s (%s) %s\n", key.ID, key.Name, how)
 	return nil
 }

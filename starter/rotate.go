@@ -33,14 +33,8 @@ func runRotate(ctx context.Context, a *app, args []string) error {
 	if err := contract.ValidateInstanceName(in.InstanceID); err != nil {
 		return usagef("rotate: %v", err)
 	}
-	if *file != "" && in.RewrapOnly {
-		return usagef("rotate: --material-file rotates the key, --rewrap-only does not: give one of them")
-	}
-	if *file != "" {
-		if err := rotateWithMaterial(ctx, a, in.InstanceID, *file, *secure); err != nil {
-			return err
-		}
-		in.MaterialRotated = true
+	if err := rotateFirst(ctx, a, &in, *file, *secure); err != nil {
+		return err
 	}
 	id := "rotate-" + in.InstanceID
 	var res contract.RotateResult
@@ -59,5 +53,21 @@ func runRotate(ctx context.Context, a *app, args []string) error {
 	fmt.Fprintf(a.stdout, "root key %s of instance %s %s: every node under version %s\n",
 		out.RootKeyID, out.Instance, verb, out.KeyVersion)
 	printNodes(a.stdout, out.Nodes)
+	return nil
+}
+
+// rotateFirst rotates an imported key with the material of file, when one
+// is given, before the workflow starts (which then only rewraps).
+func rotateFirst(ctx context.Context, a *app, in *contract.RotateInput, file string, secure bool) error {
+	if file == "" {
+		return nil
+	}
+	if in.RewrapOnly {
+		return usagef("rotate: --material-file rotates the key, --rewrap-only does not: give one of them")
+	}
+	if err := rotateWithMaterial(ctx, a, in.InstanceID, file, secure); err != nil {
+		return err
+	}
+	in.MaterialRotated = true
 	return nil
 }
