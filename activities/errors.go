@@ -18,6 +18,7 @@ const (
 	codeKeyNotFound        = "KEY_NOT_FOUND_ERR"
 	codeInvalidState       = "KEY_ACTION_INVALID_STATE_ERR"
 	codeRotationNotAllowed = "KEY_ROTATION_NOT_PERMITTED"
+	codePayloadRequired    = "KEY_PAYLOAD_REQ_ERR"
 	codeRootRequired       = "KEY_ROOT_REQ_ERR"
 	codeRegRootRequired    = "KEY_ROOT_REQ_REG_ERR"
 	codeRegInvalidState    = "KEY_INVALID_STATE_ERR"
@@ -132,6 +133,9 @@ func (o kpOp) verdictFor(f kpFailure) verdict {
 			"of its deletion (`ibmcloud kp key restore " + o.keyID + "`), or use another root key"}
 	case f.has(codeRotationNotAllowed):
 		return verdict{contract.ErrTypeRotationTooSoon, "the key was rotated within the last hour", rotationTooSoonAdvice}
+	case f.has(codePayloadRequired):
+		return verdict{contract.ErrTypeKeyMaterialRequired, "the key was imported" + in +
+			", so Key Protect cannot generate its new material", importedRotationAdvice}
 	case f.has(codeRootRequired) || f.has(codeRegRootRequired):
 		return verdict{contract.ErrTypeNotRootKey, "the key is a standard key" + in, "BYOK needs a root key: choose one"}
 	case f.has(codeInvalidState) || f.has(codeRegInvalidState):
@@ -178,6 +182,11 @@ func (o kpOp) keyVariable() string {
 // rotationTooSoonAdvice is what to do when Key Protect refuses a rotation.
 const rotationTooSoonAdvice = "Key Protect allows one rotation per hour: retry later, " +
 	"or run with --rewrap-only to bring the nodes to the key's current version"
+
+// importedRotationAdvice is how to rotate an imported root key.
+const importedRotationAdvice = "rotate it with new key material: `starter rotate --instance NAME --material-file FILE` " +
+	"(the CLI rotates the key in Key Protect with your credentials, then the workflow rewraps the nodes), " +
+	"or rotate it in Key Protect yourself and run `starter rotate --instance NAME --rewrap-only`"
 
 // policyAdvice names the IAM authorization policy the service needs.
 func policyAdvice(service, account, kpInstance string) string {

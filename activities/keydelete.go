@@ -18,8 +18,9 @@ const (
 )
 
 // GetKeyState reads a root key's state with the operator identity: its
-// state (a destroyed key is still readable), current version, whether its
-// deletion needs dual authorization, and when it was deleted.
+// state (a destroyed key is still readable), current version, whether it
+// was imported, whether its deletion needs dual authorization, and when it
+// was deleted.
 func (a *Activities) GetKeyState(ctx context.Context, in contract.GetKeyStateInput) (contract.RootKeyState, error) {
 	op := a.operatorOp(in.KPInstanceID, "read state of root key", in.RootKeyID)
 	keys, err := a.keysFor(in.KPInstanceID, op.subject())
@@ -34,7 +35,7 @@ func (a *Activities) GetKeyState(ctx context.Context, in contract.GetKeyStateInp
 }
 
 func rootKeyState(id string, key *kp.Key) contract.RootKeyState {
-	s := contract.RootKeyState{RootKeyID: id, State: key.State, StateName: stateName(key.State)}
+	s := contract.RootKeyState{RootKeyID: id, State: key.State, StateName: stateName(key.State), Imported: key.Imported}
 	if key.KeyVersion != nil {
 		s.KeyVersionID = key.KeyVersion.ID
 	}

@@ -13,7 +13,8 @@ import (
 
 // ValidateRootKey checks, with the operator identity, that the key exists
 // in the Key Protect instance, is a root key and is Active, and returns its
-// current version, name and CRN. It fails KeyNotFound (also for a key of
+// current version, name, CRN and whether it was imported (generated and
+// imported root keys alike are accepted). It fails KeyNotFound (also for a key of
 // another instance, which Key Protect does not show here), NotRootKey, or
 // KeyNotActive naming the key's state and what to do.
 func (a *Activities) ValidateRootKey(ctx context.Context, in contract.ValidateRootKeyInput) (contract.ValidateRootKeyResult, error) {
@@ -44,7 +45,8 @@ func (a *Activities) ValidateRootKey(ctx context.Context, in contract.ValidateRo
 	if err != nil {
 		return res, err
 	}
-	return contract.ValidateRootKeyResult{KeyVersionID: version, KeyName: key.Name, KeyCRN: key.CRN}, nil
+	return contract.ValidateRootKeyResult{KeyVersionID: version, KeyName: key.Name, KeyCRN: key.CRN,
+		Imported: key.Imported}, nil
 }
 
 // operatorOp describes a call made with the operator identity on Key

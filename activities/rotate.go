@@ -15,7 +15,9 @@ import (
 // attempt, by a rotation policy or by hand) is not rotated again: its
 // current version is returned with Rotated false. Fails RotationTooSoon
 // when Key Protect refuses a second rotation within its interval,
-// KeySuspended or KeyDestroyed when the nodes could not rewrap anyway.
+// KeyMaterialRequired for an imported key (Key Protect rotates it only with
+// new material, which never passes through here), KeySuspended or
+// KeyDestroyed when the nodes could not rewrap anyway.
 func (a *Activities) RotateKey(ctx context.Context, in contract.RotateKeyInput) (contract.RotateKeyResult, error) {
 	var res contract.RotateKeyResult
 	op := a.operatorOp(in.KPInstanceID, "rotate root key", in.RootKeyID)

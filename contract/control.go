@@ -28,11 +28,13 @@ type ValidateRootKeyInput struct {
 }
 
 // ValidateRootKeyResult describes a usable root key. KeyVersionID is its
-// current version.
+// current version. Imported is true for a key created from the customer's
+// own material (plain or secure import): it rotates only with new material.
 type ValidateRootKeyResult struct {
 	KeyVersionID string
 	KeyName      string
 	KeyCRN       string
+	Imported     bool
 }
 
 // CreateInstanceRecordInput creates the catalog record in state pending and
@@ -115,7 +117,8 @@ type LoadInstanceResult struct {
 
 // RotateKeyInput rotates RootKeyID in Key Protect only while its current
 // version still equals FromVersionID, so a retried or re-run rotation never
-// rotates twice. Fails ErrTypeRotationTooSoon when Key Protect refuses.
+// rotates twice. Fails ErrTypeRotationTooSoon when Key Protect refuses, and
+// ErrTypeKeyMaterialRequired for an imported key.
 type RotateKeyInput struct {
 	RootKeyID     string
 	FromVersionID string

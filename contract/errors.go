@@ -34,6 +34,11 @@ const (
 	ErrTypeKeySuspended = "KeySuspended"
 	// ErrTypeRotationTooSoon: Key Protect refused to rotate the key again so soon.
 	ErrTypeRotationTooSoon = "RotationTooSoon"
+	// ErrTypeKeyMaterialRequired: the root key was imported, so Key Protect
+	// cannot generate its new material; the message says how to rotate it
+	// with new material (starter rotate --material-file) or after rotating
+	// it outside byokflow (--rewrap-only).
+	ErrTypeKeyMaterialRequired = "KeyMaterialRequired"
 	// ErrTypeInstanceExists: an instance of that name exists and is not failed.
 	ErrTypeInstanceExists = "InstanceExists"
 	// ErrTypeInstanceNotFound: no instance of that name in the catalog.
@@ -105,7 +110,7 @@ func NonRetryableErrorTypes() []string {
 	return []string{
 		ErrTypeInvalidInput, ErrTypeServiceNotAuthorized, ErrTypeAccessDenied,
 		ErrTypeKeyNotFound, ErrTypeNotRootKey, ErrTypeKeyNotActive,
-		ErrTypeKeyDestroyed, ErrTypeKeySuspended, ErrTypeRotationTooSoon,
+		ErrTypeKeyDestroyed, ErrTypeKeySuspended, ErrTypeRotationTooSoon, ErrTypeKeyMaterialRequired,
 		ErrTypeInstanceExists, ErrTypeInstanceNotFound, ErrTypeInstanceNotActive,
 		ErrTypeNoNodeHosts, ErrTypeNodeDeadline, ErrTypeNodeKeyMismatch,
 		ErrTypeKeySlotConflict, ErrTypeKeySlotInvalid, ErrTypeKeySlotMissing,

@@ -134,8 +134,11 @@ type RootKeyState struct {
 	StateName      string
 	KeyVersionID   string
 	DualAuthDelete bool
-	DeletionDate   time.Time `json:",omitzero"`
-	DeletedBy      string    `json:",omitempty"`
+	// Imported is true for a key created from the customer's own
+	// material (Key Protect's imported flag).
+	Imported     bool
+	DeletionDate time.Time `json:",omitzero"`
+	DeletedBy    string    `json:",omitempty"`
 }
 
 // Key Protect key states, as RootKeyState.State reports them.

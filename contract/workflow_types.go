@@ -66,8 +66,14 @@ type RotateInput struct {
 	InstanceID string
 	// RewrapOnly skips the rotation in Key Protect (the key was rotated
 	// outside byokflow, by policy or by hand) and only rewraps the nodes.
-	RewrapOnly  bool
-	RequestedBy string
+	RewrapOnly bool
+	// MaterialRotated says the operator has just rotated the (imported)
+	// root key in Key Protect with new key material (starter rotate
+	// --material-file): the workflow only rewraps, as with RewrapOnly, and
+	// reports Rotated when the key moved past the recorded version. The
+	// material itself never reaches the workflow.
+	MaterialRotated bool
+	RequestedBy     string
 	// NodeDeadline bounds the wait for each node agent; 0 means
 	// DefaultNodeDeadline.
 	NodeDeadline time.Duration

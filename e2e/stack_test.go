@@ -99,11 +99,12 @@ type Stack struct {
 // stackHosts are the hosts whose node agents a stack can run.
 var stackHosts = []string{"a", "b", "c"}
 
-// NewStack starts the stack for t and stops it when t ends.
-func NewStack(t testing.TB) *Stack {
+// NewStack starts the stack for t and stops it when t ends; opts adjust
+// the emulator (its timing guards are off).
+func NewStack(t testing.TB, opts ...emulatortest.Option) *Stack {
 	cli, dbURL := testenv.TemporalCLI(t)
 	require.NoError(t, startShared(cli))
-	emu := emulatortest.Start(t, emulatortest.WithTiming(emulator.Timing{}))
+	emu := emulatortest.Start(t, append([]emulatortest.Option{emulatortest.WithTiming(emulator.Timing{})}, opts...)...)
 	s := &Stack{t: t, Emu: emu, dataDir: t.TempDir(), procs: map[string]*exec.Cmd{}, volumes: map[string]*fscrypttest.Vol{}}
 	// The volumes come first, so that their clean-up (unmount) runs after
 	// stopAll has stopped the agents and their servers.

@@ -26,6 +26,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Clock replaces time.Now, for tests of expiry; nil means time.Now.
 	Clock func() time.Time
+	// TransportKeyBits is the RSA key size of import tokens; 0 means
+	// DefaultTransportKeyBits (4096, as the real service). Tests may
+	// choose 2048, which is generated much faster.
+	TransportKeyBits int
 }
 
 // Timing holds the real service's lifecycle guards. A zero duration turns
@@ -104,6 +108,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
+	}
+	if c.TransportKeyBits == 0 {
+		c.TransportKeyBits = DefaultTransportKeyBits
 	}
 	return c
 }

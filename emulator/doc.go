@@ -6,11 +6,13 @@
 //   - IAM tokens: POST /identity/token and /oidc/token (HS256 JWTs).
 //   - IAM policy management: /v1/policies (create, list, get, delete).
 //   - Key Protect: /api/v2/... (keys, key actions, versions, policies,
-//     instance policies, registrations, aliases, key rings).
+//     instance policies, registrations, aliases, key rings, import tokens
+//     and secure import).
 //
-// The wire contract is ../shared/specs/keyprotect-iam-api.md; README.md in
-// this folder lists the emulator's own choices (error codes for access
-// denials, fixed development values, what answers 501).
+// The wire contract is the public Key Protect v2 and IAM API as those
+// clients see it; README.md in this folder lists the emulator's own
+// choices (error codes for access denials, fixed development values, what
+// answers 501).
 //
 // State lives in memory and, when Config.DataDir is set, in a data
 // directory rewritten atomically after every change; key material is kept

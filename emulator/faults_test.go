@@ -103,7 +103,7 @@ func TestStats_CountPerOperation(t *testing.T) {
 func TestUnimplemented_Answers501(t *testing.T) {
 	env := emulatortest.Start(t, emulatortest.WithMemory())
 	tok := env.Token(t, env.Dev.OperatorAPIKey)
-	for _, p := range []string{"/api/v2/import_token", "/api/v2/keys/x/actions/frobnicate", "/api/v2/kmip_adapters", "/api/v2"} {
+	for _, p := range []string{"/api/v2/keys/x/actions/frobnicate", "/api/v2/kmip_adapters", "/api/v2"} {
 		t.Run(p, func(t *testing.T) {
 			resp := env.Do(t, http.MethodGet, p, tok, nil, nil)
 			require.Equal(t, http.StatusNotImplemented, resp.Status)

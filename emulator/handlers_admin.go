@@ -38,7 +38,7 @@ func handleRotate(s *Server, k *kpCtx) *apiError {
 		if d := s.cfg.Timing.RotationInterval; d > 0 && kk.LastRotate != nil && now.Sub(*kk.LastRotate) < d {
 			return conflict(codeRotationNotAllowed, "This root key has been rotated within the last hour: Only one 'rotate' action per hour is permitted")
 		}
-		material, e := rotationMaterial(kk, req)
+		material, e := s.rotationMaterial(kk, req)
 		if e != nil {
 			return e
 		}
@@ -51,20 +51,22 @@ func handleRotate(s *Server, k *kpCtx) *apiError {
 	})
 }
 
-// rotationMaterial is the new version's material: the payload for an
-// imported key, fresh random bytes otherwise.
-func rotationMaterial(kk *key, req *actionReq) ([]byte, *apiError) {
-	if req.EncryptedNonce != "" || req.IV != "" {
-		return nil, notImplemented("secure import with an import token")
-	}
+// rotationMaterial is the new version's material: for an imported key
+// the payload, in plain or encrypted under the instance's import token;
+// fresh random bytes otherwise.
+func (s *Server) rotationMaterial(kk *key, req *actionReq) ([]byte, *apiError) {
+	r := importReq{Payload: req.Payload, EncryptedNonce: req.EncryptedNonce, IV: req.IV, Algorithm: req.EncryptionAlgorithm}
 	if kk.Imported && req.Payload == "" {
 		return nil, newErr(http.StatusBadRequest, codePayloadRequired,
 			"This root key was created with user-supplied key material: Key material is required to perform a 'rotate' action")
 	}
-	if !kk.Imported && req.Payload != "" {
+	if !kk.Imported && (req.Payload != "" || r.secure()) {
 		return nil, queryErr("payload", "provided only if key is imported")
 	}
-	return keyMaterial(req.Payload, false)
+	if !kk.Imported {
+		return keyMaterial("", false)
+	}
+	return s.materialFor(s.st.Instances[kk.InstanceID], r, false)
 }
 
 func handleDisable(s *Server, k *kpCtx) *apiError {

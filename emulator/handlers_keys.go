@@ -70,15 +70,15 @@ func parseCreate(body []byte) (*keyCreateReq, *apiError) {
 // buildKey validates a create request and returns the new key; the
 // caller holds the write lock and stores it.
 func (s *Server) buildKey(k *kpCtx, req *keyCreateReq, overrides bool) (*key, *apiError) {
-	exp, material, e := s.checkCreate(req)
-	if e != nil {
-		return nil, e
-	}
-	defer clear(material)
 	inst := s.st.Instances[k.inst]
 	if e := checkCreateAccess(inst, req.Extractable, req.Payload != ""); e != nil {
 		return nil, e
 	}
+	exp, material, e := s.checkCreate(inst, req)
+	if e != nil {
+		return nil, e
+	}
+	defer clear(material)
 	now := s.now()
 	kk := &key{
 		ID: newUUID(), InstanceID: inst.ID, Name: req.Name, Description: req.Description,
@@ -102,19 +102,18 @@ func (s *Server) buildKey(k *kpCtx, req *keyCreateReq, overrides bool) (*key, *a
 }
 
 // checkCreate validates the fields of a create request and returns the
-// expiration date and the key material.
-func (s *Server) checkCreate(req *keyCreateReq) (*time.Time, []byte, *apiError) {
+// expiration date and the key material: generated, imported in plain, or
+// imported securely under the instance's import token.
+func (s *Server) checkCreate(inst *instance, req *keyCreateReq) (*time.Time, []byte, *apiError) {
 	if e := validateNameAndDescription(req.Name, req.Description); e != nil {
 		return nil, nil, e
-	}
-	if req.EncryptedNonce != "" || req.IV != "" {
-		return nil, nil, notImplemented("secure import with an import token")
 	}
 	exp, e := s.expiresAt(req.ExpirationDate)
 	if e != nil {
 		return nil, nil, e
 	}
-	material, e := keyMaterial(req.Payload, req.Extractable)
+	material, e := s.materialFor(inst, importReq{Payload: req.Payload, EncryptedNonce: req.EncryptedNonce,
+		IV: req.IV, Algorithm: req.EncryptionAlgorithm}, req.Extractable)
 	if e != nil {
 		return nil, nil, e
 	}
@@ -176,10 +175,6 @@ func (s *Server) ringFor(k *kpCtx, inst *instance, bodyRing string) (string, *ap
 		return "", newErr(http.StatusNotFound, codeKeyRingNotFound, "Key ring '"+ring+"' does not exist")
 	}
 	return ring, nil
-}
-
-func notImplemented(what string) *apiError {
-	return newErr(http.StatusNotImplemented, codeNotImplemented, "The emulator does not implement "+what)
 }
 
 func handleGetKey(s *Server, k *kpCtx) *apiError         { return s.getKey(k, true) }

@@ -80,10 +80,10 @@ func TestCreateKey_InvalidInput(t *testing.T) {
 			_, err := rc.CreateRootKey(ctx, "ringed", nil)
 			return err
 		}, 404, "KEY_RING_NOT_FOUND_ERR"},
-		{"secure import", func() error {
+		{"secure import without an import token", func() error {
 			_, err := c.CreateImportedRootKey(ctx, "sec", nil, short, "bm9uY2U=", "aXY=")
 			return err
-		}, 501, "NOT_IMPLEMENTED_ERR"},
+		}, 404, "IMPORT_TOKEN_NOT_FOUND_ERR"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,6 +19,11 @@ func kpRoute(method string, p []string, q url.Values) route {
 		rt = instancePolicyRoute(method)
 	case p[0] == "key_rings":
 		rt = keyRingRoute(method, p[1:])
+	case p[0] == "import_token" && len(p) == 1:
+		rt = pick(method, map[string]route{
+			http.MethodPost: {op: OpCreateImportToken, what: "Import Token could not be created", need: accWrite, kp: handleCreateImportToken},
+			http.MethodGet:  {op: OpGetImportToken, what: "Import Token could not be retrieved", need: accWrite, kp: handleGetImportToken},
+		})
 	}
 	if rt.kp == nil {
 		return route{op: OpNotImplemented, kind: kindKP, what: "Request could not be served", kp: handleNotImplemented}

@@ -120,12 +120,13 @@ type enabledReq struct {
 
 // actionReq is the bare body of key actions (wrap, unwrap, rotate, ...).
 type actionReq struct {
-	Plaintext      string   `json:"plaintext"`
-	Ciphertext     string   `json:"ciphertext"`
-	AAD            []string `json:"aad"`
-	Payload        string   `json:"payload"`
-	EncryptedNonce string   `json:"encryptedNonce"`
-	IV             string   `json:"iv"`
+	Plaintext           string   `json:"plaintext"`
+	Ciphertext          string   `json:"ciphertext"`
+	AAD                 []string `json:"aad"`
+	Payload             string   `json:"payload"`
+	EncryptedNonce      string   `json:"encryptedNonce"`
+	IV                  string   `json:"iv"`
+	EncryptionAlgorithm string   `json:"encryptionAlgorithm"`
 }
 
 type actionResp struct {

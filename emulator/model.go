@@ -20,6 +20,8 @@ type instance struct {
 	Created   time.Time                  `json:"created"`
 	Policies  map[string]*instancePolicy `json:"policies,omitempty"`
 	KeyRings  map[string]*keyRing        `json:"keyRings,omitempty"`
+	// ImportToken is the instance's one import token (secure import).
+	ImportToken *importToken `json:"importToken,omitempty"`
 }
 
 type instancePolicy struct {

@@ -16,6 +16,8 @@ const (
 	OpRestoreKey          = "restore_key"
 	OpPurgeKey            = "purge_key"
 	OpListKeyVersions     = "list_key_versions"
+	OpCreateImportToken   = "create_import_token"
+	OpGetImportToken      = "get_import_token"
 	OpWrap                = "wrap"
 	OpUnwrap              = "unwrap"
 	OpRewrap              = "rewrap"
@@ -50,7 +52,8 @@ const (
 
 var allOps = []string{
 	OpToken, OpAPIKeyDetails, OpCreateKey, OpGetKey, OpGetKeyMetadata, OpListKeys,
-	OpSetKeyRing, OpDeleteKey, OpRestoreKey, OpPurgeKey, OpListKeyVersions, OpWrap,
+	OpSetKeyRing, OpDeleteKey, OpRestoreKey, OpPurgeKey, OpListKeyVersions,
+	OpCreateImportToken, OpGetImportToken, OpWrap,
 	OpUnwrap, OpRewrap, OpRotate, OpDisableKey, OpEnableKey, OpSetKeyForDeletion,
 	OpUnsetKeyForDeletion, OpSyncKey, OpGetKeyPolicies, OpPutKeyPolicies,
 	OpGetInstancePolicies, OpPutInstancePolicies, OpListRegistrations,

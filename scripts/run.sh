@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # make run: the customer's story on the local stack, step by step, with the
-# starter CLI: create root keys, authorize the service (step 2), provision a
-# 3-node instance (a primary and two streaming standbys, each a PostgreSQL
-# server on fscrypt-encrypted storage), load data, prove it is ciphertext at
-# rest, back up, rotate, restore into a new instance under a second root key
-# and compare, crypto-shred the original (and prove again), and show its
+# starter CLI: create a root key and import a second one from the customer's
+# own material, authorize the service (step 2), provision a 3-node instance
+# (a primary and two streaming standbys, each a PostgreSQL server on
+# fscrypt-encrypted storage), load data, prove it is ciphertext at rest, back
+# up, rotate, restore into a new instance under the second root key and
+# compare, crypto-shred the original (and prove again), and show its
 # backup can no longer be restored. The stack stays up for the Web UI until
 # Ctrl-C, unless BYOK_EXIT=1 (then it exits 0 after the story, non-zero if a
 # step failed).
@@ -56,10 +57,14 @@ checksum() {
   "$BIN/starter" sql --instance "$1" -c "select md5(string_agg(t::text, ',' order by id)) from sales t" --json | json '[0]["md5"]'
 }
 
-step "1. The customer creates two root keys in Key Protect"
+step "1. The customer creates a root key in Key Protect and imports a second from their own material"
 key1=$(show keys create --name "orders-root-$run_id" --json | json '["id"]')
-key2=$(show keys create --name "restore-root-$run_id" --json | json '["id"]')
-echo "root keys: $key1 (orders), $key2 (restore target)"
+material="$RUN/restore-root-$run_id.key"
+(umask 077 && head -c 32 /dev/urandom > "$material")   # as exported from the customer's HSM
+key2=$(show keys import --name "restore-root-$run_id" --material-file "$material" --json | json '["id"]')
+rm -f "$material"
+echo "root keys: $key1 (orders, generated), $key2 (restore target, imported with an import token)"
+show keys list
 
 step "2-3. Authorize the DBaaS service (step 2) and provision a 3-node instance under the first key"
 show provision --instance "$orders" --root-key "$key1" --nodes 3 --create-authorization

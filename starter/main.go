@@ -1,11 +1,13 @@
-// Command starter is the operator CLI of byokflow: it creates root keys,
-// starts the workflows and waits for them, and shows the Nodes page from the
-// catalog. Connection settings come from the environment (.run/env of
+// Command starter is the operator CLI of byokflow: it creates, imports and
+// shows root keys, starts the workflows and waits for them, and shows the
+// Nodes page from the catalog. Connection settings come from the environment (.run/env of
 // `make stack`). Exit codes: 0 success, 1 the operation failed (its typed
 // error's message on stderr), 2 usage error.
 //
 // It starts workflows by their registered names (package contract) and reads
-// the catalog read-only; it never runs activities itself.
+// the catalog read-only; it never runs activities itself. Key material a
+// customer imports or rotates in goes from the material file straight to Key
+// Protect with the operator's credentials, never into a workflow.
 package main
 
 import (
@@ -27,8 +29,11 @@ type command struct {
 
 var commands = []command{
 	{"keys create", "create a root key in Key Protect (operator credentials)", runKeysCreate},
+	{"keys import", "import a root key from your own material (secure import with an import token)", runKeysImport},
+	{"keys list", "list the root keys, their state and version, and the instances on each", runKeysList},
+	{"keys show", "show a root key: state, versions, policies, registrations, instances", runKeysShow},
 	{"provision", "provision an encrypted instance and wait until every node reports", runProvision},
-	{"rotate", "rotate the instance's root key and rewrap every node", runRotate},
+	{"rotate", "rotate the instance's root key (an imported one with --material-file) and rewrap every node", runRotate},
 	{"status", "show the Nodes page: every node's latest key status", runStatus},
 	{"backup", "back up an instance, encrypted under a fresh key wrapped by its root key", runBackup},
 	{"restore", "restore a backup into a NEW instance under a root key you name", runRestore},

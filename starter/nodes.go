@@ -39,6 +39,13 @@ func rfc3339(t time.Time) string {
 	return t.UTC().Format(reportTime)
 }
 
+func rfc3339Ptr(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return rfc3339(*t)
+}
+
 func rowsFromReports(reports []contract.NodeReport) []nodeRow {
 	rows := make([]nodeRow, 0, len(reports))
 	for _, r := range reports {

@@ -24,12 +24,17 @@ func runRotate(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&in.InstanceID, "instance", "", "name of the instance (required)")
 	fs.BoolVar(&in.RewrapOnly, "rewrap-only", false, "do not rotate; bring every node to the key's current version")
 	fs.DurationVar(&in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
+	file := fs.String("material-file", "", "rotate an imported root key with this file of new material (16, 24 or 32 raw bytes)")
+	secure := fs.Bool("secure", true, "with --material-file: send the material through an import token")
 	asJSON := fs.Bool("json", false, "print one JSON document")
 	if err := parse(fs, args, map[string]*string{"instance": &in.InstanceID}); err != nil {
 		return err
 	}
 	if err := contract.ValidateInstanceName(in.InstanceID); err != nil {
 		return usagef("rotate: %v", err)
+	}
+	if err := rotateFirst(ctx, a, &in, *file, *secure); err != nil {
+		return err
 	}
 	id := "rotate-" + in.InstanceID
 	var res contract.RotateResult
@@ -48,5 +53,21 @@ func runRotate(ctx context.Context, a *app, args []string) error {
 	fmt.Fprintf(a.stdout, "root key %s of instance %s %s: every node under version %s\n",
 		out.RootKeyID, out.Instance, verb, out.KeyVersion)
 	printNodes(a.stdout, out.Nodes)
+	return nil
+}
+
+// rotateFirst rotates an imported key with the material of file, when one
+// is given, before the workflow starts (which then only rewraps).
+func rotateFirst(ctx context.Context, a *app, in *contract.RotateInput, file string, secure bool) error {
+	if file == "" {
+		return nil
+	}
+	if in.RewrapOnly {
+		return usagef("rotate: --material-file rotates the key, --rewrap-only does not: give one of them")
+	}
+	if err := rotateWithMaterial(ctx, a, in.InstanceID, file, secure); err != nil {
+		return err
+	}
+	in.MaterialRotated = true
 	return nil
 }

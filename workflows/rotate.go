@@ -7,10 +7,11 @@ import (
 )
 
 // RotateRootKey rotates an instance's root key in Key Protect (or, with
-// RewrapOnly, takes the version it already has) and rewraps every node's DEK
-// to that version, then the DEK of every complete backup of the instance
-// (so each backup's lineage names the newest version). It completes only
-// when every node reported the new version, then records it.
+// RewrapOnly or MaterialRotated, takes the version it already has) and
+// rewraps every node's DEK to that version, then the DEK of every complete
+// backup of the instance (so each backup's lineage names the newest
+// version). It completes only when every node reported the new version,
+// then records it.
 //
 // It is safe to stop half way and to re-run: the rotation asks Key Protect to
 // rotate only while the key is still at the recorded version, so a re-run
@@ -18,8 +19,9 @@ import (
 // nodes that were left. There is nothing to compensate.
 //
 // Its errors carry the contract error types: InvalidInput, InstanceNotFound,
-// InstanceNotActive, RotationTooSoon and the key errors of Key Protect, what
-// a node reports, NodeDeadline and NodeKeyMismatch.
+// InstanceNotActive, RotationTooSoon, KeyMaterialRequired (an imported key,
+// which rotates with starter rotate --material-file), the key errors of
+// Key Protect, what a node reports, NodeDeadline and NodeKeyMismatch.
 func RotateRootKey(ctx workflow.Context, in contract.RotateInput) (res contract.RotateResult, err error) {
 	in = in.WithDefaults()
 	ctx, track, err := begin(ctx, contract.OperationRotate, in.InstanceID, in.Validate())
@@ -54,17 +56,20 @@ func RotateRootKey(ctx workflow.Context, in contract.RotateInput) (res contract.
 }
 
 // targetVersion is the key version every node must end up under: the new
-// version after rotating from the recorded one, or with RewrapOnly the
-// key's current version.
+// version after rotating from the recorded one, or with RewrapOnly or
+// MaterialRotated (the operator rotated an imported key with new material)
+// the key's current version. An imported key is never rotated here: Key
+// Protect would need its new material, which must not enter the history.
 func targetVersion(ctx workflow.Context, in contract.RotateInput, inst contract.LoadInstanceResult,
 	track *tracker) (contract.RotateKeyResult, error) {
 	var res contract.RotateKeyResult
-	if in.RewrapOnly {
+	if in.RewrapOnly || in.MaterialRotated {
 		track.step("read key version")
 		var cur contract.ReadKeyVersionResult
 		read := contract.ReadKeyVersionInput{RootKeyID: inst.RootKeyID, KPInstanceID: inst.KPInstanceID}
 		err := workflow.ExecuteActivity(ctx, contract.ActivityReadKeyVersion, read).Get(ctx, &cur)
-		return contract.RotateKeyResult{KeyVersionID: cur.KeyVersionID}, err
+		rotated := in.MaterialRotated && err == nil && cur.KeyVersionID != inst.KeyVersionID
+		return contract.RotateKeyResult{KeyVersionID: cur.KeyVersionID, Rotated: rotated}, err
 	}
 	track.step("rotate root key")
 	rotate := contract.RotateKeyInput{RootKeyID: inst.RootKeyID, FromVersionID: inst.KeyVersionID,

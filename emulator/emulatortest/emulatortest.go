@@ -42,11 +42,12 @@ func WithTiming(t emulator.Timing) Option { return func(c *emulator.Config) { c.
 func WithConfig(fn func(*emulator.Config)) Option { return Option(fn) }
 
 // Start runs an in-process emulator behind an httptest server with every
-// timing guard off and a temporary data directory (unless an option says
-// otherwise), sets up the development account and registers cleanup.
+// timing guard off, a temporary data directory and 2048-bit import token
+// transport keys (quicker to generate than the real 4096) unless an option
+// says otherwise, sets up the development account and registers cleanup.
 func Start(t testing.TB, opts ...Option) *Env {
 	t.Helper()
-	cfg := emulator.Config{DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)}
+	cfg := emulator.Config{DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), TransportKeyBits: 2048}
 	for _, o := range opts {
 		o(&cfg)
 	}
