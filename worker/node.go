@@ -9,14 +9,12 @@ import (
 	"os"
 	"time"
 
-	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/byokflow/byokflow/catalog"
 	"github.com/byokflow/byokflow/encryption"
 	"github.com/byokflow/byokflow/encryption/keyprotect"
 	"github.com/byokflow/byokflow/internal/ibmenv"
-	"github.com/byokflow/byokflow/internal/temporalenv"
 	"github.com/byokflow/byokflow/node"
 )
 
@@ -42,7 +40,7 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 		return err
 	}
 	go agent.KeepRegistered(ctx, time.Minute)
-	c, err := temporalenv.Dial(log.NewStructuredLogger(logger))
+	c, err := dialTemporal(ctx, logger)
 	if err != nil {
 		return err
 	}
