@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/byokflow/byokflow/encryption"
 	"github.com/byokflow/byokflow/encryption/keyprotect"
@@ -23,6 +24,9 @@ const (
 	// EnvRootKey is the platform root key new codec keys are wrapped by;
 	// when unset, a rotation uses the root key of the newest key.
 	EnvRootKey = "BYOK_CODEC_ROOT_KEY_ID"
+	// EnvRefresh is how often a process looks for a key a rotation added
+	// (a Go duration; default 1m).
+	EnvRefresh = "BYOK_CODEC_REFRESH"
 )
 
 // ErrOff is returned by FromEnv when BYOK_CODEC=off.
@@ -60,6 +64,11 @@ func FromEnv(ctx context.Context, getenv func(string) string) (*Codec, error) {
 	ring, err := Open(ctx, path, w)
 	if err != nil {
 		return nil, err
+	}
+	if v := getenv(EnvRefresh); v != "" {
+		if ring.refresh, err = time.ParseDuration(v); err != nil {
+			return nil, fmt.Errorf("start the payload codec: %s=%q is not a duration such as 1m", EnvRefresh, v)
+		}
 	}
 	return New(ring), nil
 }
