@@ -52,7 +52,7 @@ func (s *Stack) everyWorkflow(t *testing.T) []string {
 }
 
 // workflowsOf lists the workflow ids of instances, and their children.
-func workflowsOf(t *testing.T, c client.Client, instances []string) []string {
+func workflowsOf(t *testing.T, c client.Client, instances []string, atLeast int) []string {
 	t.Helper()
 	clauses := make([]string, len(instances))
 	for i, in := range instances {
@@ -69,7 +69,7 @@ func workflowsOf(t *testing.T, c client.Client, instances []string) []string {
 		for _, e := range resp.Executions {
 			ids = append(ids, e.Execution.WorkflowId)
 		}
-		return len(ids) >= 6
+		return len(ids) >= atLeast
 	})
 	for _, id := range ids {
 		for _, e := range history(t, c, id) {
@@ -90,7 +90,7 @@ func TestHistories_EveryPayloadAndFailureEncrypted(t *testing.T) {
 	raw, c := rawClient(t), s.Codec()
 
 	seen := map[enumspb.EventType]int{}
-	for _, id := range workflowsOf(t, raw, instances) {
+	for _, id := range workflowsOf(t, raw, instances, 6) {
 		t.Run(id, func(t *testing.T) {
 			events := history(t, raw, id)
 			payloads, failures := 0, 0
