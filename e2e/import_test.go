@@ -126,7 +126,7 @@ func TestImportedRootKey_SecureImportRotateRestoreShred(t *testing.T) {
 	}
 
 	t.Run("the material leaves no trace", func(t *testing.T) {
-		hist, rows := s.histories(t), s.catalogRows(t)
+		hist, rows := s.materialHistories(t), s.materialCatalogRows(t)
 		require.Contains(t, string(hist), "rotate-"+orig, "the scan reads this test's histories")
 		require.Contains(t, string(rows), orig, "the scan reads this test's catalog")
 		for where, data := range map[string][]byte{"workflow histories": hist, "worker and node logs": s.processLogs(t),

@@ -35,6 +35,7 @@ var shared struct {
 	server   *testsuite.DevServer
 	binDir   string
 	hostPort string
+	ui       uiPorts // the Web UI and the codec endpoint it decodes with
 }
 
 func TestMain(m *testing.M) {
@@ -57,20 +58,25 @@ func startShared(cli string) error {
 		}
 		shared.binDir = dir
 		for _, p := range []string{"worker", "starter"} {
-			out, err := exec.Command("go", "build", "-o", filepath.Join(dir, p), "github.com/byokflow/byokflow/"+p).CombinedOutput()
+			// byoktest: the programs report the data keys they make (secret scan)
+			out, err := exec.Command("go", "build", "-tags", "byoktest", "-o", filepath.Join(dir, p), "github.com/byokflow/byokflow/"+p).CombinedOutput()
 			if err != nil {
 				shared.err = fmt.Errorf("build %s: %v\n%s", p, err, out)
 				return
 			}
 		}
+		shared.ui = freeUIPorts()
 		shared.server, shared.err = testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{
 			ExistingPath:  cli,
 			LogLevel:      "error",
 			ClientOptions: &client.Options{Namespace: "default"},
+			EnableUI:      true,
+			UIPort:        shared.ui.UI,
 			ExtraArgs: []string{
 				"--search-attribute", "ByokInstanceID=Keyword",
 				"--search-attribute", "ByokRootKeyID=Keyword",
 				"--search-attribute", "ByokOperation=Keyword",
+				"--ui-codec-endpoint", "http://" + shared.ui.Codec,
 			},
 		})
 		if shared.err == nil {
@@ -94,6 +100,8 @@ type Stack struct {
 	volumes map[string]*fscrypttest.Vol
 	mu      sync.Mutex
 	procs   map[string]*exec.Cmd
+	// codecRoot is the platform root key of the stack's codec keyring.
+	codecRoot string
 }
 
 // stackHosts are the hosts whose node agents a stack can run.
@@ -122,6 +130,7 @@ func NewStack(t testing.TB, opts ...emulatortest.Option) *Stack {
 	for _, line := range emu.Dev.ExportLines(emu.URL) {
 		s.env = append(s.env, strings.TrimPrefix(line, "export "))
 	}
+	s.env = append(s.env, s.codecEnv()...)
 	t.Cleanup(s.stopAll)
 	return s
 }

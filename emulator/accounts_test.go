@@ -19,7 +19,8 @@ func TestSetupDev_IdempotentFixedValues(t *testing.T) {
 	require.Equal(t, emulator.DevAccount{
 		AccountID: emulator.DevAccountID, OperatorAPIKey: emulator.DevOperatorAPIKey, OperatorIAMID: emulator.DevOperatorIAMID,
 		ServiceAPIKey: emulator.DevServiceAPIKey, ServiceIAMID: emulator.DevServiceIAMID, ServiceName: "custom-svc",
-		KPInstanceID: emulator.DevKPInstanceID,
+		KPInstanceID: emulator.DevKPInstanceID, PlatformAccountID: emulator.DevPlatformAccountID,
+		CodecAPIKey: emulator.DevCodecAPIKey, CodecIAMID: emulator.DevCodecIAMID, CodecKPInstanceID: emulator.DevCodecKPInstanceID,
 	}, first)
 	require.Equal(t, []string{
 		"export IBMCLOUD_API_KEY=" + emulator.DevOperatorAPIKey,
@@ -29,6 +30,8 @@ func TestSetupDev_IdempotentFixedValues(t *testing.T) {
 		"export BYOK_KP_INSTANCE_ID=" + emulator.DevKPInstanceID,
 		"export BYOK_IAM_URL=http://h:1",
 		"export BYOK_ACCOUNT_ID=" + emulator.DevAccountID,
+		"export BYOK_CODEC_API_KEY=" + emulator.DevCodecAPIKey,
+		"export BYOK_CODEC_KP_INSTANCE_ID=" + emulator.DevCodecKPInstanceID,
 	}, first.ExportLines("http://h:1"))
 }
 

@@ -11,6 +11,18 @@ const (
 	DevOperatorIAMID  = "IBMid-byok-dev-operator"
 	DevServiceAPIKey  = "byok-dev-service-apikey-00000000000000000001"
 	DevServiceIAMID   = "iam-ServiceId-5e7a9c1b-3d2f-4a6b-8c0d-1e2f3a4b5c6d"
+
+	// The platform's own account (the DBaaS provider's, not the
+	// customer's): the Key Protect instance of the root key that wraps the
+	// Temporal payload codec's keys, and the identity byokflow's programs
+	// use for it. The identity is a user with Writer on that instance only
+	// (the emulator grants roles to users, not to service IDs); Writer lets
+	// `worker codec-key rotate` create the platform root key on first use.
+	DevPlatformAccountID  = "c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6"
+	DevCodecKPInstanceID  = "7a4d5c2f-3e6b-4f9a-8c8d-1b2e3f4a5c6d"
+	DevCodecAPIKey        = "byok-dev-codec-apikey-000000000000000000001"
+	DevCodecIAMID         = "IBMid-byok-dev-platform-codec"
+	devCodecInstanceRoles = "Writer"
 )
 
 // DevAccount describes the development account.
@@ -22,6 +34,11 @@ type DevAccount struct {
 	ServiceIAMID   string
 	ServiceName    string
 	KPInstanceID   string
+	// The platform account of the payload codec (the Dev*Codec* values).
+	PlatformAccountID string
+	CodecAPIKey       string
+	CodecIAMID        string
+	CodecKPInstanceID string
 }
 
 // SetupDev creates, idempotently and with the fixed Dev* values, the
@@ -34,7 +51,9 @@ func (s *Server) SetupDev() (DevAccount, error) {
 		AccountID: DevAccountID, KPInstanceID: DevKPInstanceID,
 		OperatorAPIKey: DevOperatorAPIKey, OperatorIAMID: DevOperatorIAMID,
 		ServiceAPIKey: DevServiceAPIKey, ServiceIAMID: DevServiceIAMID,
-		ServiceName: s.cfg.ServiceName,
+		ServiceName:       s.cfg.ServiceName,
+		PlatformAccountID: DevPlatformAccountID, CodecAPIKey: DevCodecAPIKey,
+		CodecIAMID: DevCodecIAMID, CodecKPInstanceID: DevCodecKPInstanceID,
 	}
 	steps := []func() error{
 		func() error { return s.AddAccount(d.AccountID) },
@@ -43,6 +62,11 @@ func (s *Server) SetupDev() (DevAccount, error) {
 			return s.AddUser(d.AccountID, d.OperatorAPIKey, d.OperatorIAMID, map[string]string{d.KPInstanceID: "Manager"})
 		},
 		func() error { return s.AddServiceID(d.AccountID, d.ServiceName, d.ServiceAPIKey, d.ServiceIAMID) },
+		func() error { return s.AddAccount(d.PlatformAccountID) },
+		func() error { return s.AddKPInstance(d.PlatformAccountID, d.CodecKPInstanceID) },
+		func() error {
+			return s.AddUser(d.PlatformAccountID, d.CodecAPIKey, d.CodecIAMID, map[string]string{d.CodecKPInstanceID: devCodecInstanceRoles})
+		},
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -64,5 +88,7 @@ func (d DevAccount) ExportLines(baseURL string) []string {
 		"export BYOK_KP_INSTANCE_ID=" + d.KPInstanceID,
 		"export BYOK_IAM_URL=" + baseURL,
 		"export BYOK_ACCOUNT_ID=" + d.AccountID,
+		"export BYOK_CODEC_API_KEY=" + d.CodecAPIKey,
+		"export BYOK_CODEC_KP_INSTANCE_ID=" + d.CodecKPInstanceID,
 	}
 }

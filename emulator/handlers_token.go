@@ -120,3 +120,46 @@ func serveAPIKeyDetails(s *Server, w http.ResponseWriter, r *http.Request, _ []s
 		IAMID: ident.IAMID, AccountID: ident.AccountID,
 	})
 }
+
+// introspection is the answer of POST /identity/introspect (RFC 7662, as
+// IAM serves it): active, and for an active token who it names.
+type introspection struct {
+	Active    bool           `json:"active"`
+	IAMID     string         `json:"iam_id,omitempty"`
+	Sub       string         `json:"sub,omitempty"`
+	Account   *claimsAccount `json:"account,omitempty"`
+	Exp       int64          `json:"exp,omitempty"`
+	Iat       int64          `json:"iat,omitempty"`
+	Scope     string         `json:"scope,omitempty"`
+	TokenType string         `json:"token_type,omitempty"`
+}
+
+// serveIntrospect tells a resource server (the codec server) whether the
+// access token in the form field token is valid now and whose it is. A
+// malformed, forged, expired or unknown token is {"active": false}, never
+// an error, so the caller learns nothing more.
+func serveIntrospect(s *Server, w http.ResponseWriter, r *http.Request, _ []string) {
+	if r.Method != http.MethodPost {
+		writeTokenError(w, r, http.StatusMethodNotAllowed, "BXNIM0009E", "Operation not supported: use POST")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := parseForm(r); err != nil || r.PostForm.Get("token") == "" {
+		writeTokenError(w, r, http.StatusBadRequest, "BXNIM0103E", "Property missing or empty: token")
+		return
+	}
+	c, err := s.tokens.verify(r.PostForm.Get("token"), s.now())
+	if err != nil {
+		writeJSON(w, http.StatusOK, introspection{})
+		return
+	}
+	s.mu.RLock()
+	known := s.st.Identities[c.IAMID] != nil
+	s.mu.RUnlock()
+	if !known {
+		writeJSON(w, http.StatusOK, introspection{})
+		return
+	}
+	writeJSON(w, http.StatusOK, introspection{Active: true, IAMID: c.IAMID, Sub: c.Sub, Account: &c.Account,
+		Exp: c.Exp, Iat: c.Iat, Scope: c.Scope, TokenType: "Bearer"})
+}

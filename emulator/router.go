@@ -102,6 +102,8 @@ func otherRoute(method string, segs []string) route {
 	switch {
 	case len(segs) == 2 && (segs[0] == "identity" || segs[0] == "oidc") && segs[1] == "token":
 		return route{op: OpToken, kind: kindToken, raw: serveToken}
+	case len(segs) == 2 && segs[0] == "identity" && segs[1] == "introspect":
+		return route{op: OpIntrospect, kind: kindToken, raw: serveIntrospect}
 	case len(segs) == 1 && segs[0] == "healthz":
 		return route{op: OpHealth, raw: serveHealth}
 	case len(segs) >= 1 && segs[0] == "v1":

@@ -6,6 +6,7 @@ import "sync/atomic"
 // other packages ("one wrap per node", "tokens cached").
 const (
 	OpToken               = "token"
+	OpIntrospect          = "introspect"
 	OpAPIKeyDetails       = "apikey_details"
 	OpCreateKey           = "create_key"
 	OpGetKey              = "get_key"
@@ -51,7 +52,7 @@ const (
 )
 
 var allOps = []string{
-	OpToken, OpAPIKeyDetails, OpCreateKey, OpGetKey, OpGetKeyMetadata, OpListKeys,
+	OpToken, OpIntrospect, OpAPIKeyDetails, OpCreateKey, OpGetKey, OpGetKeyMetadata, OpListKeys,
 	OpSetKeyRing, OpDeleteKey, OpRestoreKey, OpPurgeKey, OpListKeyVersions,
 	OpCreateImportToken, OpGetImportToken, OpWrap,
 	OpUnwrap, OpRewrap, OpRotate, OpDisableKey, OpEnableKey, OpSetKeyForDeletion,

@@ -48,6 +48,7 @@ func NewDataKey() (*DataKey, error) {
 	if _, err := io.ReadFull(rand.Reader, s.key[:]); err != nil {
 		return nil, fmt.Errorf("encryption: generate data key: %w", err)
 	}
+	testHookKeyMade(s.key[:])
 	return &DataKey{s: s}, nil
 }
 
@@ -60,6 +61,7 @@ func NewDataKeyFromBytes(b []byte) (*DataKey, error) {
 	}
 	s := newKeyState()
 	copy(s.key[:], b)
+	testHookKeyMade(s.key[:])
 	return &DataKey{s: s}, nil
 }
 

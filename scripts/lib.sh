@@ -13,6 +13,7 @@ TEMPORAL_VERSION=v1.5.1
 : "${BYOK_UI_PORT:=8233}"
 : "${BYOK_EMULATOR_PORT:=8444}"
 : "${BYOK_PG_PORT:=54329}"
+: "${BYOK_CODEC_PORT:=8081}"
 
 say() { printf 'stack: %s\n' "$*" >&2; }
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }

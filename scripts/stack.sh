@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The local stack: a throwaway PostgreSQL cluster for the catalog (or
 # BYOK_DATABASE_URL), the Temporal dev server, the Key Protect + IAM emulator,
-# the control-plane worker and three node agents (hosts a, b, c), each on its
-# own encrypted volume (scripts/volumes.sh: an ext4 image with the encrypt
-# feature, loop-mounted), where it runs its nodes' PostgreSQL servers. Each
-# program is started in the background once, its pid in .run/pids and its
-# log in .run/logs. Every address and credential the other programs need is
-# written to .run/env.
+# the payload codec (its keyring and the codec server the Web UI decodes
+# with), the control-plane worker and three node agents (hosts a, b, c), each
+# on its own encrypted volume (scripts/volumes.sh: an ext4 image with the
+# encrypt feature, loop-mounted), where it runs its nodes' PostgreSQL servers.
+# Each program is started in the background once, its pid in .run/pids and
+# its log in .run/logs. Every address and credential the other programs need
+# is written to .run/env.
 #
-#   scripts/stack.sh up [postgres|temporal|emulator|worker|nodes ...]
+#   scripts/stack.sh up [postgres|temporal|emulator|codec|worker|nodes ...]
 #                                                           start (idempotent)
 #   scripts/stack.sh down                                   stop what up started
 #   scripts/stack.sh where                                  print what runs where
@@ -64,7 +65,8 @@ up_temporal() {
   "$BIN/temporal" server start-dev --ip 127.0.0.1 --port "$BYOK_TEMPORAL_PORT" \
     --ui-port "$BYOK_UI_PORT" --db-filename "$RUN/temporal.db" --log-level warn \
     --search-attribute ByokInstanceID=Keyword --search-attribute ByokRootKeyID=Keyword \
-    --search-attribute ByokOperation=Keyword >"$LOGS/temporal.log" 2>&1 &
+    --search-attribute ByokOperation=Keyword \
+    --ui-codec-endpoint "http://127.0.0.1:$BYOK_CODEC_PORT" >"$LOGS/temporal.log" 2>&1 &
   echo $! >"$PIDS/temporal.pid"
   wait_port "$BYOK_TEMPORAL_PORT" "the Temporal dev server" "$LOGS/temporal.log"
 }
@@ -78,6 +80,22 @@ up_emulator() {
     ${BYOK_EMULATOR_FLAGS:-} >"$RUN/emulator.env" 2>"$LOGS/emulator.log" &
   echo $! >"$PIDS/emulator.pid"
   wait_port "$BYOK_EMULATOR_PORT" "the Key Protect emulator" "$LOGS/emulator.log"
+}
+
+# up_codec makes the codec keyring once (a codec key wrapped by a platform
+# root key in the emulator) and starts the codec server for the Web UI, with
+# authorization off: the dev server's UI has no login to pass a token from.
+up_codec() {
+  go_tool worker ./worker
+  write_env
+  if [ ! -s "$RUN/codec-keyring.json" ]; then
+    (set -a && . "$RUN/env" && exec "$BIN/worker" codec-key rotate --create-root-key byokflow-payload-codec) >>"$LOGS/codec-key.log" 2>&1 ||
+      { tail -n 20 "$LOGS/codec-key.log" >&2; die "creating the codec keyring failed (log: .run/logs/codec-key.log)"; }
+  fi
+  alive "$PIDS/codec-server.pid" && return 0
+  need_free_port "$BYOK_CODEC_PORT" "the codec server" BYOK_CODEC_PORT
+  start_worker codec-server codec-server --addr "127.0.0.1:$BYOK_CODEC_PORT" --dev-no-auth \
+    --ui-origin "http://127.0.0.1:$BYOK_UI_PORT,http://localhost:$BYOK_UI_PORT"
 }
 
 # up_worker and up_nodes run our own programs with the settings of .run/env.
@@ -130,6 +148,9 @@ write_env() {
     # The admin passwords the starter keeps for the operator, kept with
     # the stack (the default is the user's config directory).
     echo "export BYOK_CREDENTIALS_DIR='$RUN/credentials'"
+    echo "export BYOK_CODEC_KEYRING='$RUN/codec-keyring.json'"
+    echo "export TEMPORAL_CODEC_ENDPOINT=http://127.0.0.1:$BYOK_CODEC_PORT"
+    echo "export BYOK_UI_URL=http://127.0.0.1:$BYOK_UI_PORT"
   } >"$RUN/env.tmp"
   mv "$RUN/env.tmp" "$RUN/env"
 }
@@ -166,6 +187,7 @@ where() {
   alive "$PIDS/temporal.pid" && echo "  Temporal frontend        127.0.0.1:$BYOK_TEMPORAL_PORT" &&
     echo "  Temporal Web UI          http://127.0.0.1:$BYOK_UI_PORT"
   alive "$PIDS/emulator.pid" && echo "  Key Protect + IAM        http://127.0.0.1:$BYOK_EMULATOR_PORT (emulator, --dev account)"
+  alive "$PIDS/codec-server.pid" && echo "  codec server             http://127.0.0.1:$BYOK_CODEC_PORT (payload codec for the Web UI and 'temporal workflow show'; keyring .run/codec-keyring.json)"
   alive "$PIDS/worker.pid" && echo "  control-plane worker     task queue byokflow-control (log .run/logs/worker.log)"
   for f in "$PIDS"/node-*.pid; do
     [ -e "$f" ] && alive "$f" && echo "  node agent $(basename "$f" .pid | sed 's/^node-//')             task queue byokflow-node-$(basename "$f" .pid | sed 's/^node-//'), key slots in .run/nodes/"
@@ -182,11 +204,11 @@ main() {
   case "$cmd" in
     up)
       local parts=("$@")
-      [ ${#parts[@]} -gt 0 ] || parts=(postgres temporal emulator worker nodes)
+      [ ${#parts[@]} -gt 0 ] || parts=(postgres temporal emulator codec worker nodes)
       for p in "${parts[@]}"; do
         case "$p" in
-          postgres | temporal | emulator | worker | nodes) "up_$p" ;;
-          *) die "unknown part '$p' (postgres, temporal, emulator, worker, nodes)" ;;
+          postgres | temporal | emulator | codec | worker | nodes) "up_$p" ;;
+          *) die "unknown part '$p' (postgres, temporal, emulator, codec, worker, nodes)" ;;
         esac
       done
       write_env

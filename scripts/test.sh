@@ -3,8 +3,9 @@
 # and end to end). Provides what the tiers need: a PostgreSQL for tier 3
 # (the stack's throwaway cluster, or BYOK_DATABASE_URL), the Temporal CLI for
 # tier 4 (built into bin/ once), the loop-device and ext4 tools of the
-# encrypted volumes; then runs go vet and the tests of the main module and of
-# the bench module. It leaves nothing behind: the throwaway cluster it
+# encrypted volumes, headless Chromium for the Web UI test (apt-get install
+# chromium where missing); then runs go vet and the tests of the main module
+# and of the bench module. It leaves nothing behind: the throwaway cluster it
 # started is stopped, and a loop device or mount left by a test fails the run.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -27,6 +28,14 @@ stop_started_postgres() {
   fi
 }
 trap stop_started_postgres EXIT
+
+# The Web UI test drives headless Chromium: install Debian's where missing
+# (as root with apt-get); without it that one test skips with one line.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  say "installing chromium for the Web UI test"
+  (export DEBIAN_FRONTEND=noninteractive && apt-get update -qq && apt-get install -y -qq chromium) >"$LOGS/apt-chromium.log" 2>&1 ||
+    say "chromium could not be installed (log: .run/logs/apt-chromium.log): the Web UI test will skip"
+fi
 
 export BYOK_TEST_DATABASE="${BYOK_TEST_DATABASE:-$(cat "$RUN/database_url")}"
 export BYOK_TEST_TEMPORAL_CLI="$BIN/temporal"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -13,6 +14,7 @@ import (
 // app carries what every command writes to.
 type app struct {
 	stdout, stderr io.Writer
+	webUI          string // the Web UI page of the workflow the command ran
 }
 
 // usageError marks a mistake in how the command was called (exit code 2).
@@ -62,9 +64,18 @@ func parse(fs *flag.FlagSet, args []string, required map[string]*string) error {
 	return nil
 }
 
-// printJSON writes v as one indented JSON document.
+// printJSON writes v as one indented JSON document, with the Web UI page
+// of the workflow the command ran ("webUi").
 func (a *app) printJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, withWebUI(b, a.webUI), "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = a.stdout.Write(out.Bytes())
+	return err
 }

@@ -9,16 +9,25 @@ import (
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/byokflow/byokflow/contract"
+	"github.com/byokflow/byokflow/internal/codec"
 	"github.com/byokflow/byokflow/internal/temporalenv"
 )
 
-// dialTemporal connects to TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, keeping
+// dialTemporal connects with the Temporal settings of the environment and
+// the payload codec (BYOK_CODEC_KEYRING; BYOK_CODEC=off for none), keeping
 // the SDK's informational logging off the operator's terminal.
 func dialTemporal() (client.Client, error) {
-	return temporalenv.Dial(quietLogger{})
+	return temporalenv.Dial(quietLogger{}, func() (converter.PayloadCodec, error) {
+		c, err := codec.FromEnv(context.Background(), nil)
+		if errors.Is(err, codec.ErrOff) {
+			return nil, nil
+		}
+		return c, err
+	})
 }
 
 // startOptions starts the workflow with a deterministic id: running the same
@@ -64,6 +73,10 @@ func (a *app) runWorkflow(ctx context.Context, c client.Client, opts client.Star
 	run, err := c.ExecuteWorkflow(ctx, opts, name, in)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
+	}
+	a.webUI = webUILink(run.GetID(), run.GetRunID())
+	if a.webUI != "" {
+		fmt.Fprintf(a.stderr, "Web UI: %s\n", a.webUI)
 	}
 	if isTerminal(a.stderr) {
 		fmt.Fprintf(a.stderr, "workflow %s (run %s)\n", run.GetID(), run.GetRunID())

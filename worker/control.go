@@ -4,13 +4,11 @@ import (
 	"context"
 	"log/slog"
 
-	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/byokflow/byokflow/activities"
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/internal/ibmenv"
-	"github.com/byokflow/byokflow/internal/temporalenv"
 	"github.com/byokflow/byokflow/workflows"
 )
 
@@ -26,7 +24,7 @@ func runControl(ctx context.Context, logger *slog.Logger) error {
 		return err
 	}
 	defer acts.Close()
-	c, err := temporalenv.Dial(log.NewStructuredLogger(logger))
+	c, err := dialTemporal(ctx, logger)
 	if err != nil {
 		return err
 	}

@@ -11,14 +11,12 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/encryption"
 	"github.com/byokflow/byokflow/encryption/keyprotect"
 	"github.com/byokflow/byokflow/internal/ibmenv"
-	"github.com/byokflow/byokflow/internal/temporalenv"
 	"github.com/byokflow/byokflow/node"
 )
 
@@ -64,7 +62,7 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 		return err
 	}
 	defer agent.Close()
-	c, err := temporalenv.Dial(log.NewStructuredLogger(logger))
+	c, err := dialTemporal(ctx, logger)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ type Env struct {
 	Dev    emulator.DevAccount
 	// DataDir is the data directory; empty for a memory-only emulator.
 	DataDir string
+	tokens  *tokenLog
 }
 
 // Option adjusts the emulator configuration before start.
@@ -55,12 +56,13 @@ func Start(t testing.TB, opts ...Option) *Env {
 	require.NoError(t, err, "start emulator")
 	dev, err := srv.SetupDev()
 	require.NoError(t, err, "set up dev account")
-	ts := httptest.NewServer(srv.Handler())
+	tokens := &tokenLog{}
+	ts := httptest.NewServer(tokens.wrap(srv.Handler()))
 	t.Cleanup(func() {
 		ts.Close()
 		_ = srv.Close()
 	})
-	return &Env{URL: ts.URL, Server: srv, Dev: dev, DataDir: cfg.DataDir}
+	return &Env{URL: ts.URL, Server: srv, Dev: dev, DataDir: cfg.DataDir, tokens: tokens}
 }
 
 // KPClient returns a real Key Protect client for apiKey on instanceID.

@@ -39,6 +39,15 @@ func (e Env) ServiceKP() (*kp.Client, error) {
 	return e.kpClient(e.ServiceAPIKey)
 }
 
+// CodecKP returns a Key Protect client acting as the platform identity on
+// the Key Protect instance of the payload codec's root key.
+func (e Env) CodecKP() (*kp.Client, error) {
+	if err := e.Require("BYOK_CODEC_API_KEY", "BYOK_CODEC_KP_INSTANCE_ID"); err != nil {
+		return nil, err
+	}
+	return e.ForKPInstance(e.CodecKPInstanceID).kpClient(e.CodecAPIKey)
+}
+
 func (e Env) kpClient(apiKey string) (*kp.Client, error) {
 	c, err := kp.New(kp.ClientConfig{BaseURL: e.KPURL, APIKey: apiKey, TokenURL: e.IAMURL + "/oidc/token",
 		InstanceID: e.KPInstanceID, Verbose: kp.VerboseNone, Timeout: ClientTimeout.Seconds()}, keepAlive)

@@ -35,6 +35,10 @@ type Env struct {
 	AccountID      string // BYOK_ACCOUNT_ID (required)
 	DatabaseURL    string // BYOK_DATABASE_URL (required): catalog and instance databases
 	Region         string // BYOK_REGION, default: from BYOK_KP_URL, else DefaultRegion
+	// The platform identity and Key Protect instance of the payload
+	// codec's root key (package internal/codec).
+	CodecAPIKey       string // BYOK_CODEC_API_KEY
+	CodecKPInstanceID string // BYOK_CODEC_KP_INSTANCE_ID
 }
 
 // Read reads the environment with getenv (os.Getenv when nil) and applies
@@ -48,7 +52,8 @@ func Read(getenv func(string) string) Env {
 		ServiceName: getenv("BYOK_SERVICE_NAME"), KPURL: getenv("BYOK_KP_URL"),
 		KPInstanceID: getenv("BYOK_KP_INSTANCE_ID"), IAMURL: getenv("BYOK_IAM_URL"),
 		AccountID: getenv("BYOK_ACCOUNT_ID"), DatabaseURL: getenv("BYOK_DATABASE_URL"),
-		Region: getenv("BYOK_REGION"),
+		Region:      getenv("BYOK_REGION"),
+		CodecAPIKey: getenv("BYOK_CODEC_API_KEY"), CodecKPInstanceID: getenv("BYOK_CODEC_KP_INSTANCE_ID"),
 	}
 	return e.withDefaults()
 }
@@ -69,7 +74,8 @@ func (e Env) Require(names ...string) error {
 	values := map[string]string{
 		"IBMCLOUD_API_KEY": e.OperatorAPIKey, "BYOK_SERVICE_API_KEY": e.ServiceAPIKey,
 		"BYOK_KP_INSTANCE_ID": e.KPInstanceID, "BYOK_ACCOUNT_ID": e.AccountID,
-		"BYOK_DATABASE_URL": e.DatabaseURL,
+		"BYOK_DATABASE_URL": e.DatabaseURL, "BYOK_CODEC_API_KEY": e.CodecAPIKey,
+		"BYOK_CODEC_KP_INSTANCE_ID": e.CodecKPInstanceID,
 	}
 	var missing []string
 	for _, n := range names {
