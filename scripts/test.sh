@@ -37,6 +37,13 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
     say "chromium could not be installed (log: .run/logs/apt-chromium.log): the Web UI test will skip"
 fi
 
+# test_volumes lists the loop devices and mounts of test volumes
+# (fscrypttest's, under /tmp/fscrypttest-*), to compare before and after.
+test_volumes() {
+  { losetup --list --noheadings --output NAME,BACK-FILE 2>/dev/null; cat /proc/mounts; } | grep fscrypttest- | sort || true
+}
+volumes_before=$(test_volumes)
+
 export BYOK_TEST_DATABASE="${BYOK_TEST_DATABASE:-$(cat "$RUN/database_url")}"
 export BYOK_TEST_TEMPORAL_CLI="$BIN/temporal"
 
@@ -50,7 +57,5 @@ if [ -f bench/go.mod ]; then
 fi
 
 # The tests' volumes live in /tmp/fscrypttest-*: none may outlive them.
-leaked=$(losetup --list --noheadings --output NAME,BACK-FILE 2>/dev/null | grep fscrypttest- || true)
-[ -z "$leaked" ] || die "tests left loop devices attached: $leaked"
-leaked=$(grep fscrypttest- /proc/mounts || true)
-[ -z "$leaked" ] || die "tests left volumes mounted: $leaked"
+leaked=$(comm -13 <(printf '%s\n' "$volumes_before") <(test_volumes) | sed '/^$/d')
+[ -z "$leaked" ] || die "tests left loop devices attached or volumes mounted: $leaked"
