@@ -47,20 +47,20 @@ type BackupInput struct {
 	RequestedBy string
 	// NodeDeadline bounds the wait for the primary node's agent to pick up
 	// the backup; 0 means DefaultNodeDeadline.
-	NodeDeadline time.Duration
+	NodeDeadline Duration
 }
 
 // WithDefaults returns in with a zero NodeDeadline replaced by the default.
 func (in BackupInput) WithDefaults() BackupInput {
 	if in.NodeDeadline == 0 {
-		in.NodeDeadline = DefaultNodeDeadline
+		in.NodeDeadline = Duration(DefaultNodeDeadline)
 	}
 	return in
 }
 
 // Validate checks in after WithDefaults and returns every problem found.
 func (in BackupInput) Validate() error {
-	return errors.Join(ValidateInstanceName(in.InstanceID), ValidateNodeDeadline(in.NodeDeadline))
+	return errors.Join(ValidateInstanceName(in.InstanceID), ValidateNodeDeadline(in.NodeDeadline.D()))
 }
 
 // BackupResult is the result of WorkflowBackupInstance: where the backup
@@ -95,7 +95,7 @@ type RestoreInput struct {
 	RequestedBy         string
 	// NodeDeadline bounds the wait for each node agent; 0 means
 	// DefaultNodeDeadline.
-	NodeDeadline time.Duration
+	NodeDeadline Duration
 	// AdminVerifier is the SCRAM-SHA-256 verifier of the new instance's
 	// admin password (see ProvisionInput).
 	AdminVerifier string
@@ -120,7 +120,7 @@ func (in RestoreInput) Validate() error {
 		ValidateRootKeyID(in.RootKeyID),
 		kp,
 		ValidateNodeCount(in.Nodes),
-		ValidateNodeDeadline(in.NodeDeadline),
+		ValidateNodeDeadline(in.NodeDeadline.D()),
 		ValidateAdminVerifier(in.AdminVerifier),
 	)
 }

@@ -47,20 +47,20 @@ type ShredInput struct {
 	RequireApproval bool
 	// ApprovalTimeout bounds that wait, and the wait for the second
 	// authorization of a dual-auth key; 0 means DefaultApprovalTimeout.
-	ApprovalTimeout time.Duration
+	ApprovalTimeout Duration
 	RequestedBy     string
 	// NodeDeadline bounds the wait for each node agent; 0 means
 	// DefaultNodeDeadline.
-	NodeDeadline time.Duration
+	NodeDeadline Duration
 }
 
 // WithDefaults returns in with zero durations replaced by defaults.
 func (in ShredInput) WithDefaults() ShredInput {
 	if in.ApprovalTimeout == 0 {
-		in.ApprovalTimeout = DefaultApprovalTimeout
+		in.ApprovalTimeout = Duration(DefaultApprovalTimeout)
 	}
 	if in.NodeDeadline == 0 {
-		in.NodeDeadline = DefaultNodeDeadline
+		in.NodeDeadline = Duration(DefaultNodeDeadline)
 	}
 	return in
 }
@@ -68,7 +68,7 @@ func (in ShredInput) WithDefaults() ShredInput {
 // Validate checks in after WithDefaults and returns every problem found.
 func (in ShredInput) Validate() error {
 	var approval, requester error
-	if in.ApprovalTimeout < time.Minute {
+	if in.ApprovalTimeout.D() < time.Minute {
 		approval = fmt.Errorf("validate approval timeout %s: give at least 1m, or leave it unset for %s",
 			in.ApprovalTimeout, DefaultApprovalTimeout)
 	}
@@ -76,7 +76,7 @@ func (in ShredInput) Validate() error {
 		requester = errors.New("validate requester: an approval must come from someone other than the " +
 			"requester, so name the requester (RequestedBy)")
 	}
-	return errors.Join(ValidateInstanceName(in.InstanceID), ValidateNodeDeadline(in.NodeDeadline),
+	return errors.Join(ValidateInstanceName(in.InstanceID), ValidateNodeDeadline(in.NodeDeadline.D()),
 		approval, requester)
 }
 

@@ -31,7 +31,7 @@ type ProvisionInput struct {
 	RequestedBy string
 	// NodeDeadline bounds the wait for each node agent; 0 means
 	// DefaultNodeDeadline.
-	NodeDeadline time.Duration
+	NodeDeadline Duration
 	// AdminVerifier is the SCRAM-SHA-256 verifier of the password of the
 	// instance's AdminRole; the password stays with the operator.
 	AdminVerifier string
@@ -46,7 +46,7 @@ func (in ProvisionInput) WithDefaults() ProvisionInput {
 		in.Nodes = DefaultNodes
 	}
 	if in.NodeDeadline == 0 {
-		in.NodeDeadline = DefaultNodeDeadline
+		in.NodeDeadline = Duration(DefaultNodeDeadline)
 	}
 	return in
 }
@@ -76,13 +76,13 @@ type RotateInput struct {
 	RequestedBy     string
 	// NodeDeadline bounds the wait for each node agent; 0 means
 	// DefaultNodeDeadline.
-	NodeDeadline time.Duration
+	NodeDeadline Duration
 }
 
 // WithDefaults returns in with a zero NodeDeadline replaced by the default.
 func (in RotateInput) WithDefaults() RotateInput {
 	if in.NodeDeadline == 0 {
-		in.NodeDeadline = DefaultNodeDeadline
+		in.NodeDeadline = Duration(DefaultNodeDeadline)
 	}
 	return in
 }
@@ -123,14 +123,14 @@ type SuspendInput struct {
 	RequestedBy string
 	// NodeDeadline bounds the wait for each node agent; 0 means
 	// DefaultNodeDeadline.
-	NodeDeadline time.Duration
+	NodeDeadline Duration
 }
 
 // ResumeInput is the input of WorkflowResumeInstance.
 type ResumeInput struct {
 	InstanceID   string
 	RequestedBy  string
-	NodeDeadline time.Duration
+	NodeDeadline Duration
 }
 
 // NodesResult is the result of the workflows that act on every node of an
