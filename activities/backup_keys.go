@@ -44,5 +44,5 @@ func (a *Activities) UpdateBackupKey(ctx context.Context, in contract.UpdateBack
 	}
 	return a.auditOrRetry(ctx, verb, auditEntry{actor: in.RequestedBy, operation: "backup.key-version",
 		instanceID: b.InstanceID, rootKeyID: b.RootKeyID, key: in.BackupID + "/" + in.KeyVersionID,
-		detail: map[string]any{"backupID": in.BackupID, "keyVersionID": in.KeyVersionID}})
+		detail: map[string]any{"backupId": in.BackupID, "keyVersionId": in.KeyVersionID}})
 }

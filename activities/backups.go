@@ -46,7 +46,7 @@ func (a *Activities) CreateBackupRecord(ctx context.Context, in contract.CreateB
 	}
 	return a.auditOrRetry(ctx, verb, auditEntry{actor: in.RequestedBy, operation: "backup.create",
 		instanceID: in.InstanceID, rootKeyID: in.RootKeyID, key: in.BackupID,
-		detail: map[string]any{"backupID": in.BackupID, "keyVersionID": in.KeyVersionID}})
+		detail: map[string]any{"backupId": in.BackupID, "keyVersionId": in.KeyVersionID}})
 }
 
 func backupIDTaken(verb string, existing catalog.Backup) error {
@@ -69,8 +69,8 @@ func (a *Activities) CompleteBackupRecord(ctx context.Context, in contract.Compl
 	}
 	return a.auditOrRetry(ctx, verb, auditEntry{actor: in.RequestedBy, operation: "backup.complete",
 		instanceID: in.InstanceID, rootKeyID: in.RootKeyID, key: in.BackupID, detail: map[string]any{
-			"backupID": in.BackupID, "location": in.Location, "bytes": in.Bytes, "sha256": in.SHA256,
-			"keyVersionID": in.KeyVersionID}})
+			"backupId": in.BackupID, "location": in.Location, "bytes": in.Bytes, "sha256": in.SHA256,
+			"keyVersionId": in.KeyVersionID}})
 }
 
 // recordLineage stores the node's lineage while the backup is writing,
@@ -116,7 +116,7 @@ func (a *Activities) FailBackupRecord(ctx context.Context, in contract.FailBacku
 		return nil
 	}
 	return a.auditOrRetry(ctx, verb, auditEntry{operation: "backup.failed", instanceID: cur.InstanceID,
-		rootKeyID: cur.RootKeyID, key: in.BackupID, detail: map[string]any{"backupID": in.BackupID,
+		rootKeyID: cur.RootKeyID, key: in.BackupID, detail: map[string]any{"backupId": in.BackupID,
 			"reason": truncate(in.Reason)}})
 }
 

@@ -52,7 +52,7 @@ func (a *Activities) MarkInstanceActive(ctx context.Context, in contract.MarkIns
 		return a.catalogError(err, verb)
 	}
 	return a.auditOrRetry(ctx, verb, auditEntry{operation: "instance.active", instanceID: in.InstanceID,
-		key: in.KeyVersionID, detail: map[string]any{"keyVersionID": in.KeyVersionID}})
+		key: in.KeyVersionID, detail: map[string]any{"keyVersionId": in.KeyVersionID}})
 }
 
 // RecordKeyVersion records that every node of the instance reported
@@ -63,7 +63,7 @@ func (a *Activities) RecordKeyVersion(ctx context.Context, in contract.RecordKey
 		return err
 	}
 	return a.auditOrRetry(ctx, verb, auditEntry{actor: in.RequestedBy, operation: "instance.key-version",
-		instanceID: in.InstanceID, key: in.KeyVersionID, detail: map[string]any{"keyVersionID": in.KeyVersionID}})
+		instanceID: in.InstanceID, key: in.KeyVersionID, detail: map[string]any{"keyVersionId": in.KeyVersionID}})
 }
 
 // LoadInstance reads an instance record: its key, current key version,

@@ -21,8 +21,8 @@ const opShredProbe = "shred.probe"
 // probeDetail is the audit detail of a wrapped probe: everything needed to
 // unwrap it again, none of it secret.
 type probeDetail struct {
-	RootKeyID    string   `json:"rootKeyID"`
-	KeyVersionID string   `json:"keyVersionID"`
+	RootKeyID    string   `json:"rootKeyId"`
+	KeyVersionID string   `json:"keyVersionId"`
 	AAD          []string `json:"aad"`
 	Ciphertext   []byte   `json:"ciphertext"`
 }

@@ -1,14 +1,17 @@
 package activities
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/byokflow/byokflow/catalog"
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/emulator"
 )
@@ -42,6 +45,19 @@ func TestWrapProbe_KeptForReRunsEvenAfterDeletion(t *testing.T) {
 	require.Equal(t, first, again)
 	require.Equal(t, first, afterDeletion, "the kept probe outlives the key")
 	require.EqualValues(t, 1, h.emu.Server.Stats()[emulator.OpWrap], "wrapped once")
+}
+
+func TestWrapProbe_FindsAProbeAuditedWithTheOlderNames(t *testing.T) {
+	h := newCatalogHarness(t)
+	h.instanceOn("orders-db", "placeholder")
+	detail := `{"probe": {"rootKeyID": "k1", "keyVersionID": "v1", "aad": ["byokflow-shred-probe:orders-db"], "ciphertext": "AQI="}}`
+	_, err := h.cat.AppendAudit(context.Background(), catalog.AuditEvent{Actor: "byokflow", Operation: opShredProbe,
+		InstanceID: "orders-db", RootKeyID: "k1", Detail: json.RawMessage(detail)})
+	require.NoError(t, err)
+
+	require.Equal(t, contract.WrapProbeResult{Ciphertext: []byte{1, 2}, AAD: []string{"byokflow-shred-probe:orders-db"},
+		KeyVersionID: "v1"}, h.wrapProbe("orders-db", "k1"), "a probe kept before the camelCase names is found")
+	require.Zero(t, h.emu.Server.Stats()[emulator.OpWrap], "and not wrapped again")
 }
 
 func TestProveKeyDestroyed_RecordsTheRefusal(t *testing.T) {
@@ -101,6 +117,34 @@ func TestWriteShredCertificate_FirstWriteWins(t *testing.T) {
 	require.True(t, again.Existing)
 	require.Equal(t, first, again.Certificate, "the evidence never changes")
 	require.Equal(t, 1, countOps(h.auditOps("orders-db"), "instance.shred-certificate"))
+
+	row, err := h.cat.GetShredCertificate(context.Background(), "orders-db")
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(row.Certificate, &doc))
+	require.Equal(t, "byokflow-shred-certificate/v2", doc["format"], "stored with camelCase keys: %s", row.Certificate)
+	require.Equal(t, "bob", doc["approvedBy"])
+	require.Contains(t, doc, "unrecoverableBackups")
+	require.NotContains(t, doc, "InstanceID")
+}
+
+func TestWriteShredCertificate_AStoredV1CertificateStaysAndDecodes(t *testing.T) {
+	h := newCatalogHarness(t)
+	h.instanceOn("orders-db", "key-1")
+	v1 := `{"Format": "byokflow-shred-certificate/v1", "InstanceID": "orders-db", "RootKeyID": "key-1",
+		"KeyDeleted": true, "Nodes": [{"NodeID": "orders-db-1", "State": "destroyed"}], "RequestedBy": "alice",
+		"CompletedAt": "2030-01-02T03:04:05Z"}`
+	_, err := h.cat.PutShredCertificate(context.Background(), "orders-db", json.RawMessage(v1))
+	require.NoError(t, err)
+
+	var res contract.WriteShredCertificateResult
+	require.NoError(t, h.run(contract.ActivityWriteShredCertificate, contract.WriteShredCertificateInput{
+		Certificate: contract.ShredCertificate{Format: contract.ShredCertificateFormat, InstanceID: "orders-db"}}, &res))
+
+	require.True(t, res.Existing)
+	require.Equal(t, contract.ShredCertificate{Format: "byokflow-shred-certificate/v1", InstanceID: "orders-db",
+		RootKeyID: "key-1", KeyDeleted: true, Nodes: []contract.NodeReport{{NodeID: "orders-db-1", State: contract.KeyDestroyed}},
+		RequestedBy: "alice", CompletedAt: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}, res.Certificate)
 }
 
 func TestWriteShredCertificate_UnknownInstanceIsInstanceNotFound(t *testing.T) {

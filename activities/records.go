@@ -128,7 +128,7 @@ func (a *Activities) recordResult(ctx context.Context, in contract.CreateInstanc
 	}
 	err = a.audit(ctx, auditEntry{actor: in.RequestedBy, operation: "instance.create", instanceID: rec.ID,
 		rootKeyID: rec.RootKeyID, workflowID: rec.WorkflowID, detail: map[string]any{
-			"crn": rec.CRN, "database": rec.DatabaseName, "nodes": placements(nodes)}})
+			"instanceCrn": rec.CRN, "databaseName": rec.DatabaseName, "nodes": placements(nodes)}})
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", verb, err)
 	}

@@ -54,7 +54,7 @@ func (a *Activities) MarkBackupsUnrecoverable(ctx context.Context, in contract.M
 		}
 	}
 	return res, a.auditOrRetry(ctx, verb, auditEntry{actor: in.RequestedBy, operation: "backups.unrecoverable",
-		instanceID: in.InstanceID, rootKeyID: in.RootKeyID, detail: map[string]any{"backupIDs": res.BackupIDs}})
+		instanceID: in.InstanceID, rootKeyID: in.RootKeyID, detail: map[string]any{"backupIds": res.BackupIDs}})
 }
 
 // WriteShredCertificate stores the certificate of an instance. The first

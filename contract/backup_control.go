@@ -37,21 +37,21 @@ const (
 // its size and SHA-256, and its key lineage: the root key, the key version
 // that wrapped its DEK, the wrapped DEK and the AAD bound to the wrap.
 type BackupRecord struct {
-	BackupID     string
-	InstanceID   string
-	Location     string
-	Bytes        int64
-	SHA256       string
-	RootKeyID    string
-	KeyVersionID string
-	WrappedDEK   []byte
-	AAD          []string
-	State        BackupState
+	BackupID     string      `json:"backupId"`
+	InstanceID   string      `json:"instanceId"`
+	Location     string      `json:"location"`
+	Bytes        int64       `json:"bytes"`
+	SHA256       string      `json:"sha256"`
+	RootKeyID    string      `json:"rootKeyId"`
+	KeyVersionID string      `json:"keyVersionId"`
+	WrappedDEK   []byte      `json:"wrappedDek"`
+	AAD          []string    `json:"aad"`
+	State        BackupState `json:"state"`
 }
 
 // LoadBackupInput reads a backup record. Fails ErrTypeBackupNotFound.
 type LoadBackupInput struct {
-	BackupID string
+	BackupID string `json:"backupId"`
 }
 
 // CreateBackupRecordInput records backup BackupID of InstanceID in state
@@ -59,33 +59,33 @@ type LoadBackupInput struct {
 // Fails ErrTypeInstanceNotFound, or ErrTypeInvalidInput when the id is
 // taken by a finished backup or another instance.
 type CreateBackupRecordInput struct {
-	BackupID     string
-	InstanceID   string
-	RootKeyID    string
-	KeyVersionID string
-	RequestedBy  string
+	BackupID     string `json:"backupId"`
+	InstanceID   string `json:"instanceId"`
+	RootKeyID    string `json:"rootKeyId"`
+	KeyVersionID string `json:"keyVersionId"`
+	RequestedBy  string `json:"requestedBy"`
 }
 
 // CompleteBackupRecordInput records what the node wrote (location, size,
 // SHA-256 and key lineage) and marks the backup complete. Idempotent.
 type CompleteBackupRecordInput struct {
-	BackupID     string
-	InstanceID   string
-	Location     string
-	Bytes        int64
-	SHA256       string
-	RootKeyID    string
-	KeyVersionID string
-	WrappedDEK   []byte
-	AAD          []string
-	RequestedBy  string
+	BackupID     string   `json:"backupId"`
+	InstanceID   string   `json:"instanceId"`
+	Location     string   `json:"location"`
+	Bytes        int64    `json:"bytes"`
+	SHA256       string   `json:"sha256"`
+	RootKeyID    string   `json:"rootKeyId"`
+	KeyVersionID string   `json:"keyVersionId"`
+	WrappedDEK   []byte   `json:"wrappedDek"`
+	AAD          []string `json:"aad"`
+	RequestedBy  string   `json:"requestedBy"`
 }
 
 // FailBackupRecordInput marks a writing backup failed, with the reason in
 // the audit trail. A complete backup is left as it is. Idempotent.
 type FailBackupRecordInput struct {
-	BackupID string
-	Reason   string
+	BackupID string `json:"backupId"`
+	Reason   string `json:"reason"`
 }
 
 // CheckBackupRestorableInput checks, with the operator identity, that a
@@ -94,32 +94,32 @@ type FailBackupRecordInput struct {
 // non-retryable ErrTypeBackupUnrecoverable) nor disabled
 // (ErrTypeKeySuspended, saying to re-enable the key).
 type CheckBackupRestorableInput struct {
-	BackupID string
+	BackupID string `json:"backupId"`
 }
 
 // CheckBackupRestorableResult is the backup and the Key Protect instance of
 // the instance it was taken of.
 type CheckBackupRestorableResult struct {
-	Backup       BackupRecord
-	KPInstanceID string
+	Backup       BackupRecord `json:"backup"`
+	KPInstanceID string       `json:"kpInstanceId"`
 }
 
 // ListBackupKeysInput lists the complete backups of an instance, for a
 // rotation to rewrap their DEKs.
 type ListBackupKeysInput struct {
-	InstanceID string
+	InstanceID string `json:"instanceId"`
 }
 
 // ListBackupKeysResult lists the backups, oldest first.
 type ListBackupKeysResult struct {
-	Backups []BackupRecord
+	Backups []BackupRecord `json:"backups"`
 }
 
 // UpdateBackupKeyInput records a backup's new key lineage after its DEK
 // was rewrapped. Idempotent.
 type UpdateBackupKeyInput struct {
-	BackupID     string
-	KeyVersionID string
-	WrappedDEK   []byte
-	RequestedBy  string
+	BackupID     string `json:"backupId"`
+	KeyVersionID string `json:"keyVersionId"`
+	WrappedDEK   []byte `json:"wrappedDek"`
+	RequestedBy  string `json:"requestedBy"`
 }

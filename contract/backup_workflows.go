@@ -43,62 +43,62 @@ func ValidateBackupID(id string) error {
 // BackupInput is the input of WorkflowBackupInstance.
 type BackupInput struct {
 	// InstanceID is the active instance to back up.
-	InstanceID  string
-	RequestedBy string
+	InstanceID  string `json:"instanceId"`
+	RequestedBy string `json:"requestedBy"`
 	// NodeDeadline bounds the wait for the primary node's agent to pick up
 	// the backup; 0 means DefaultNodeDeadline.
-	NodeDeadline time.Duration
+	NodeDeadline Duration `json:"nodeDeadline"`
 }
 
 // WithDefaults returns in with a zero NodeDeadline replaced by the default.
 func (in BackupInput) WithDefaults() BackupInput {
 	if in.NodeDeadline == 0 {
-		in.NodeDeadline = DefaultNodeDeadline
+		in.NodeDeadline = Duration(DefaultNodeDeadline)
 	}
 	return in
 }
 
 // Validate checks in after WithDefaults and returns every problem found.
 func (in BackupInput) Validate() error {
-	return errors.Join(ValidateInstanceName(in.InstanceID), ValidateNodeDeadline(in.NodeDeadline))
+	return errors.Join(ValidateInstanceName(in.InstanceID), ValidateNodeDeadline(in.NodeDeadline.D()))
 }
 
 // BackupResult is the result of WorkflowBackupInstance: where the backup
 // is, its size and SHA-256 (of the encrypted file), and its key lineage.
 type BackupResult struct {
-	BackupID     string
-	InstanceID   string
-	Location     string
-	Bytes        int64
-	SHA256       string
-	RootKeyID    string
-	KeyVersionID string
-	Tables       int
-	Rows         int64
+	BackupID     string `json:"backupId"`
+	InstanceID   string `json:"instanceId"`
+	Location     string `json:"location"`
+	Bytes        int64  `json:"bytes"`
+	SHA256       string `json:"sha256"`
+	RootKeyID    string `json:"rootKeyId"`
+	KeyVersionID string `json:"keyVersionId"`
+	Tables       int    `json:"tables"`
+	Rows         int64  `json:"rows"`
 }
 
 // RestoreInput is the input of WorkflowRestoreFromBackup: restore BackupID
 // into a new instance InstanceID, encrypted under RootKeyID (the backup's
 // root key or another one).
 type RestoreInput struct {
-	BackupID string
+	BackupID string `json:"backupId"`
 	// InstanceID names the new instance; see ValidateInstanceName.
-	InstanceID string
+	InstanceID string `json:"instanceId"`
 	// RootKeyID is the id or alias of the new instance's root key.
-	RootKeyID string
+	RootKeyID string `json:"rootKeyId"`
 	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
 	// the Key Protect instance of the backup's instance.
-	KPInstanceID string
+	KPInstanceID string `json:"kpInstanceId"`
 	// Nodes is the new instance's node count; 0 means DefaultNodes.
-	Nodes               int
-	CreateAuthorization bool
-	RequestedBy         string
+	Nodes               int    `json:"nodes"`
+	CreateAuthorization bool   `json:"createAuthorization"`
+	RequestedBy         string `json:"requestedBy"`
 	// NodeDeadline bounds the wait for each node agent; 0 means
 	// DefaultNodeDeadline.
-	NodeDeadline time.Duration
+	NodeDeadline Duration `json:"nodeDeadline"`
 	// AdminVerifier is the SCRAM-SHA-256 verifier of the new instance's
 	// admin password (see ProvisionInput).
-	AdminVerifier string
+	AdminVerifier string `json:"adminVerifier"`
 }
 
 // WithDefaults returns in with zero Nodes and NodeDeadline replaced by defaults.
@@ -120,7 +120,7 @@ func (in RestoreInput) Validate() error {
 		ValidateRootKeyID(in.RootKeyID),
 		kp,
 		ValidateNodeCount(in.Nodes),
-		ValidateNodeDeadline(in.NodeDeadline),
+		ValidateNodeDeadline(in.NodeDeadline.D()),
 		ValidateAdminVerifier(in.AdminVerifier),
 	)
 }
@@ -137,10 +137,10 @@ func (in RestoreInput) Provision(kpInstanceID string) ProvisionInput {
 // instance as its provision made it (every node active) and what the
 // restore loaded into it.
 type RestoreResult struct {
-	InstanceID string
-	BackupID   string
-	Provision  ProvisionResult
-	Bytes      int64
-	Tables     int
-	Rows       int64
+	InstanceID string          `json:"instanceId"`
+	BackupID   string          `json:"backupId"`
+	Provision  ProvisionResult `json:"provision"`
+	Bytes      int64           `json:"bytes"`
+	Tables     int             `json:"tables"`
+	Rows       int64           `json:"rows"`
 }

@@ -34,7 +34,7 @@ func TestValidateBackupID_Cases(t *testing.T) {
 
 func TestBackupInput_DefaultsAndValidate(t *testing.T) {
 	in := BackupInput{InstanceID: "orders-db"}.WithDefaults()
-	require.Equal(t, DefaultNodeDeadline, in.NodeDeadline)
+	require.Equal(t, DefaultNodeDeadline, in.NodeDeadline.D())
 	require.NoError(t, in.Validate())
 	require.ErrorContains(t, BackupInput{InstanceID: "X"}.WithDefaults().Validate(), "instance name")
 }
@@ -44,7 +44,7 @@ func TestRestoreInput_ValidateReportsEveryProblem(t *testing.T) {
 		AdminVerifier: testVerifier}.WithDefaults()
 	require.NoError(t, valid.Validate())
 	require.Equal(t, DefaultNodes, valid.Nodes)
-	require.Equal(t, DefaultNodeDeadline, valid.NodeDeadline)
+	require.Equal(t, DefaultNodeDeadline, valid.NodeDeadline.D())
 
 	bad := RestoreInput{BackupID: "a/b", InstanceID: "X", RootKeyID: "", KPInstanceID: "kp", Nodes: 12}.WithDefaults()
 	err := bad.Validate()
@@ -55,20 +55,20 @@ func TestRestoreInput_ValidateReportsEveryProblem(t *testing.T) {
 
 func TestRestoreInput_ProvisionInput(t *testing.T) {
 	in := RestoreInput{BackupID: "b", InstanceID: "orders-copy", RootKeyID: "copy-root", Nodes: 2,
-		CreateAuthorization: true, RequestedBy: "alice", NodeDeadline: time.Hour, AdminVerifier: testVerifier}
+		CreateAuthorization: true, RequestedBy: "alice", NodeDeadline: Duration(time.Hour), AdminVerifier: testVerifier}
 
 	require.Equal(t, ProvisionInput{InstanceID: "orders-copy", RootKeyID: "copy-root",
 		KPInstanceID: "9b7c1a2e-1111-4a2b-8c3d-0123456789ab", Nodes: 2, CreateAuthorization: true,
-		RequestedBy: "alice", NodeDeadline: time.Hour, AdminVerifier: testVerifier, AwaitData: true}, in.Provision("9b7c1a2e-1111-4a2b-8c3d-0123456789ab"))
+		RequestedBy: "alice", NodeDeadline: Duration(time.Hour), AdminVerifier: testVerifier, AwaitData: true}, in.Provision("9b7c1a2e-1111-4a2b-8c3d-0123456789ab"))
 }
 
 func TestShredInput_DefaultsAndValidate(t *testing.T) {
 	in := ShredInput{InstanceID: "orders-db"}.WithDefaults()
-	require.Equal(t, 24*time.Hour, in.ApprovalTimeout)
-	require.Equal(t, DefaultNodeDeadline, in.NodeDeadline)
+	require.Equal(t, 24*time.Hour, in.ApprovalTimeout.D())
+	require.Equal(t, DefaultNodeDeadline, in.NodeDeadline.D())
 	require.NoError(t, in.Validate())
 
-	err := ShredInput{InstanceID: "orders-db", RequireApproval: true, ApprovalTimeout: time.Second}.WithDefaults().Validate()
+	err := ShredInput{InstanceID: "orders-db", RequireApproval: true, ApprovalTimeout: Duration(time.Second)}.WithDefaults().Validate()
 	require.ErrorContains(t, err, "validate approval timeout 1s: give at least 1m")
 	require.ErrorContains(t, err, "name the requester")
 	require.NoError(t, ShredInput{InstanceID: "orders-db", RequireApproval: true, RequestedBy: "alice"}.WithDefaults().Validate())

@@ -23,30 +23,30 @@ const (
 // RootKeyID with AAD (see BackupAAD), into the backup store as BackupID.
 // Idempotent: a retry rewrites the file from the start.
 type BackupDatabaseInput struct {
-	InstanceID   string
-	NodeID       string
-	BackupID     string
-	DatabaseName string
-	RootKeyID    string
-	AAD          []string
+	InstanceID   string   `json:"instanceId"`
+	NodeID       string   `json:"nodeId"`
+	BackupID     string   `json:"backupId"`
+	DatabaseName string   `json:"databaseName"`
+	RootKeyID    string   `json:"rootKeyId"`
+	AAD          []string `json:"aad"`
 	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
 	// the node agent's default.
-	KPInstanceID string
+	KPInstanceID string `json:"kpInstanceId"`
 }
 
 // BackupDatabaseResult describes the written backup: where it is, its size
 // and SHA-256 (of the encrypted file), and its key lineage: the wrapped
 // backup DEK and the root key version that wrapped it.
 type BackupDatabaseResult struct {
-	BackupID     string
-	Location     string
-	Bytes        int64
-	SHA256       string
-	RootKeyID    string
-	KeyVersionID string
-	WrappedDEK   []byte
-	Tables       int
-	Rows         int64
+	BackupID     string `json:"backupId"`
+	Location     string `json:"location"`
+	Bytes        int64  `json:"bytes"`
+	SHA256       string `json:"sha256"`
+	RootKeyID    string `json:"rootKeyId"`
+	KeyVersionID string `json:"keyVersionId"`
+	WrappedDEK   []byte `json:"wrappedDek"`
+	Tables       int    `json:"tables"`
+	Rows         int64  `json:"rows"`
 }
 
 // RestoreDatabaseInput loads backup BackupID into the (empty) database
@@ -56,46 +56,46 @@ type BackupDatabaseResult struct {
 // backup fails with ErrTypeBackupCorrupt and leaves nothing loaded; a retry
 // starts the load cleanly.
 type RestoreDatabaseInput struct {
-	InstanceID   string
-	NodeID       string
-	DatabaseName string
-	BackupID     string
-	Location     string
-	SHA256       string
-	RootKeyID    string
-	KeyVersionID string
-	WrappedDEK   []byte
-	AAD          []string
+	InstanceID   string   `json:"instanceId"`
+	NodeID       string   `json:"nodeId"`
+	DatabaseName string   `json:"databaseName"`
+	BackupID     string   `json:"backupId"`
+	Location     string   `json:"location"`
+	SHA256       string   `json:"sha256"`
+	RootKeyID    string   `json:"rootKeyId"`
+	KeyVersionID string   `json:"keyVersionId"`
+	WrappedDEK   []byte   `json:"wrappedDek"`
+	AAD          []string `json:"aad"`
 	// KPInstanceID is the Key Protect instance of the backup's root key
 	// (it unwraps the backup DEK); empty means the node agent's default.
-	KPInstanceID string
+	KPInstanceID string `json:"kpInstanceId"`
 }
 
 // RestoreDatabaseResult counts what was loaded.
 type RestoreDatabaseResult struct {
-	Bytes  int64
-	Tables int
-	Rows   int64
+	Bytes  int64 `json:"bytes"`
+	Tables int   `json:"tables"`
+	Rows   int64 `json:"rows"`
 }
 
 // RewrapBackupKeyInput rewraps a backup's DEK to the newest version of
 // RootKeyID. Idempotent: a DEK already under TargetVersionID is returned as is.
 type RewrapBackupKeyInput struct {
-	BackupID        string
-	RootKeyID       string
-	KeyVersionID    string
-	WrappedDEK      []byte
-	AAD             []string
-	TargetVersionID string
+	BackupID        string   `json:"backupId"`
+	RootKeyID       string   `json:"rootKeyId"`
+	KeyVersionID    string   `json:"keyVersionId"`
+	WrappedDEK      []byte   `json:"wrappedDek"`
+	AAD             []string `json:"aad"`
+	TargetVersionID string   `json:"targetVersionId"`
 	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
 	// the node agent's default.
-	KPInstanceID string
+	KPInstanceID string `json:"kpInstanceId"`
 }
 
 // RewrapBackupKeyResult is the backup's new key lineage.
 type RewrapBackupKeyResult struct {
-	KeyVersionID string
-	WrappedDEK   []byte
+	KeyVersionID string `json:"keyVersionId"`
+	WrappedDEK   []byte `json:"wrappedDek"`
 }
 
 // ShredKeySlotInput destroys a node's key for crypto-shredding: zeroize the
@@ -103,8 +103,8 @@ type RewrapBackupKeyResult struct {
 // `destroyed` (the report is required, unlike DropKeySlot's). Idempotent: a
 // node without a slot reports `destroyed` again.
 type ShredKeySlotInput struct {
-	InstanceID string
-	NodeID     string
+	InstanceID string `json:"instanceId"`
+	NodeID     string `json:"nodeId"`
 }
 
 // BackupAAD returns the additional authenticated data that binds a backup's

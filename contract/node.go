@@ -11,45 +11,45 @@ package contract
 // is; one under another root key fails ErrTypeKeySlotConflict. An attempt that
 // returns an error or is canceled removes any slot it wrote.
 type InstallKeyInput struct {
-	InstanceID string
-	NodeID     string
-	RootKeyID  string
+	InstanceID string `json:"instanceId"`
+	NodeID     string `json:"nodeId"`
+	RootKeyID  string `json:"rootKeyId"`
 	// AAD binds the wrapped DEK to instance and node; see NodeAAD.
-	AAD []string
+	AAD []string `json:"aad"`
 	// ExpectedVersionID is the key version the workflow expects. The node
 	// wraps under Key Protect's current version and reports it; the
 	// workflow decides whether it matches.
-	ExpectedVersionID string
+	ExpectedVersionID string `json:"expectedVersionId"`
 	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
 	// the node agent's default.
-	KPInstanceID string
+	KPInstanceID string `json:"kpInstanceId"`
 }
 
 // DropKeySlotInput compensates InstallKey: zeroize the DEK and remove the slot.
 // Idempotent: no slot is success.
 type DropKeySlotInput struct {
-	InstanceID string
-	NodeID     string
+	InstanceID string `json:"instanceId"`
+	NodeID     string `json:"nodeId"`
 }
 
 // RewrapKeyInput rewraps the node's DEK to the newest version of RootKeyID,
 // atomically replacing its key slot, and reports. Idempotent: a slot already
 // under TargetVersionID is reported as is.
 type RewrapKeyInput struct {
-	InstanceID      string
-	NodeID          string
-	RootKeyID       string
-	AAD             []string
-	TargetVersionID string
+	InstanceID      string   `json:"instanceId"`
+	NodeID          string   `json:"nodeId"`
+	RootKeyID       string   `json:"rootKeyId"`
+	AAD             []string `json:"aad"`
+	TargetVersionID string   `json:"targetVersionId"`
 	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
 	// the node agent's default.
-	KPInstanceID string
+	KPInstanceID string `json:"kpInstanceId"`
 }
 
 // ReportStatusInput asks a node for its current key status.
 type ReportStatusInput struct {
-	InstanceID string
-	NodeID     string
+	InstanceID string `json:"instanceId"`
+	NodeID     string `json:"nodeId"`
 }
 
 // NodeAAD returns the additional authenticated data that binds a wrapped DEK

@@ -30,26 +30,26 @@ func ProgressOf(s KeyState) ProgressState { return ProgressState(s) }
 
 // Progress is the answer to QueryProgress: where a workflow stands, per node.
 type Progress struct {
-	Operation  string
-	InstanceID string
-	RootKeyID  string
+	Operation  string `json:"operation"`
+	InstanceID string `json:"instanceId"`
+	RootKeyID  string `json:"rootKeyId"`
 	// Step names the step the workflow is in, for example "install keys".
-	Step  string
-	Nodes []NodeProgress
+	Step  string         `json:"step"`
+	Nodes []NodeProgress `json:"nodes"`
 	// Notes are events of the run worth showing, oldest first, for
 	// example an approval that was rejected.
-	Notes []string
+	Notes []string `json:"notes"`
 }
 
 // NodeProgress is one node's line in Progress. KeyVersionID, ReportedAt and
 // Detail are empty until the node reports or fails.
 type NodeProgress struct {
-	NodeID       string
-	Host         string
-	State        ProgressState
-	KeyVersionID string
-	ReportedAt   time.Time
+	NodeID       string        `json:"nodeId"`
+	Host         string        `json:"host"`
+	State        ProgressState `json:"state"`
+	KeyVersionID string        `json:"keyVersionId"`
+	ReportedAt   time.Time     `json:"reportedAt"`
 	// WaitingSince is when the workflow scheduled the node's activity.
-	WaitingSince time.Time
-	Detail       string
+	WaitingSince time.Time `json:"waitingSince"`
+	Detail       string    `json:"detail"`
 }

@@ -50,43 +50,43 @@ const (
 // node only wrapped by RootKeyID (with ReplicationAAD), for the standbys.
 // Idempotent: a retry finds the cluster made and starts or keeps the server.
 type StartPrimaryInput struct {
-	InstanceID   string
-	NodeID       string
-	DatabaseName string
+	InstanceID   string `json:"instanceId"`
+	NodeID       string `json:"nodeId"`
+	DatabaseName string `json:"databaseName"`
 	// AdminVerifier is the SCRAM-SHA-256 verifier of the operator's
 	// password ("SCRAM-SHA-256$4096:..."), never the password.
-	AdminVerifier string
-	RootKeyID     string
+	AdminVerifier string `json:"adminVerifier"`
+	RootKeyID     string `json:"rootKeyId"`
 	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
 	// the node agent's default.
-	KPInstanceID string
+	KPInstanceID string `json:"kpInstanceId"`
 }
 
 // StartPrimaryResult is the primary's report and what its standbys need to
 // stream from it.
 type StartPrimaryResult struct {
-	Report  NodeReport
-	Primary ReplicationSource
+	Report  NodeReport        `json:"report"`
+	Primary ReplicationSource `json:"primary"`
 }
 
 // ReplicationSource is where a standby streams from: the primary's server
 // address, and the replication role's password wrapped by the root key,
 // which only a node agent (the service identity) can unwrap.
 type ReplicationSource struct {
-	Address            string
-	ReplicationWrapped []byte
-	AAD                []string
-	RootKeyID          string
-	KPInstanceID       string
+	Address            string   `json:"address"`
+	ReplicationWrapped []byte   `json:"replicationWrapped"`
+	AAD                []string `json:"aad"`
+	RootKeyID          string   `json:"rootKeyId"`
+	KPInstanceID       string   `json:"kpInstanceId"`
 }
 
 // StartStandbyInput makes node NodeID a standby of Primary: pg_basebackup
 // into its encrypted directory (once), start its server, and wait until it
 // streams. Idempotent: a retry finds the standby made and starts it.
 type StartStandbyInput struct {
-	InstanceID string
-	NodeID     string
-	Primary    ReplicationSource
+	InstanceID string            `json:"instanceId"`
+	NodeID     string            `json:"nodeId"`
+	Primary    ReplicationSource `json:"primary"`
 }
 
 // SuspendNodeInput takes a node's key away while its key slot stays: stop
@@ -94,17 +94,17 @@ type StartStandbyInput struct {
 // zeroize the DEK in memory, and report `suspended` with Reason. It is what
 // a disabled root key means for a node. Idempotent.
 type SuspendNodeInput struct {
-	InstanceID string
-	NodeID     string
-	Reason     string
+	InstanceID string `json:"instanceId"`
+	NodeID     string `json:"nodeId"`
+	Reason     string `json:"reason"`
 }
 
 // ResumeNodeInput brings a suspended node back: unwrap its key slot, add the
 // fscrypt key, start the server, and report. Idempotent: a serving node
 // reports as it is.
 type ResumeNodeInput struct {
-	InstanceID string
-	NodeID     string
+	InstanceID string `json:"instanceId"`
+	NodeID     string `json:"nodeId"`
 }
 
 // ReplicationAAD binds an instance's wrapped replication password to it.

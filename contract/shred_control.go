@@ -23,10 +23,10 @@ const (
 // ErrTypeBackupsRetained unless IncludeBackups or KeepRootKey (with the
 // key kept they stay restorable). It changes nothing.
 type CheckShredGuardsInput struct {
-	InstanceID     string
-	RootKeyID      string
-	KeepRootKey    bool
-	IncludeBackups bool
+	InstanceID     string `json:"instanceId"`
+	RootKeyID      string `json:"rootKeyId"`
+	KeepRootKey    bool   `json:"keepRootKey"`
+	IncludeBackups bool   `json:"includeBackups"`
 }
 
 // CheckShredGuardsResult says what depends on the key. OtherInstances are
@@ -35,30 +35,30 @@ type CheckShredGuardsInput struct {
 // is a backup whose wrapped DEK can prove the key's destruction (zero
 // when there is none).
 type CheckShredGuardsResult struct {
-	OtherInstances  []string
-	RetainedBackups []string
-	ProofBackup     BackupRecord
+	OtherInstances  []string     `json:"otherInstances"`
+	RetainedBackups []string     `json:"retainedBackups"`
+	ProofBackup     BackupRecord `json:"proofBackup"`
 }
 
 // MarkInstanceShreddingInput marks the instance shredding: from here on it
 // is not usable, and a stopped crypto-shred is finished by running again.
 type MarkInstanceShreddingInput struct {
-	InstanceID  string
-	RequestedBy string
+	InstanceID  string `json:"instanceId"`
+	RequestedBy string `json:"requestedBy"`
 }
 
 // MarkInstanceShreddedInput marks the instance shredded (terminal).
 type MarkInstanceShreddedInput struct {
-	InstanceID  string
-	RequestedBy string
+	InstanceID  string `json:"instanceId"`
+	RequestedBy string `json:"requestedBy"`
 }
 
 // GetKeyStateInput reads a root key's state with the operator identity.
 type GetKeyStateInput struct {
-	RootKeyID string
+	RootKeyID string `json:"rootKeyId"`
 	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
 	// the default (the worker's BYOK_KP_INSTANCE_ID).
-	KPInstanceID string
+	KPInstanceID string `json:"kpInstanceId"`
 }
 
 // WrapProbeInput wraps a probe under RootKeyID with the operator identity,
@@ -67,19 +67,19 @@ type GetKeyStateInput struct {
 // protects nothing and its plaintext is public. Idempotent per instance:
 // a probe wrapped before (kept in the audit trail) is returned.
 type WrapProbeInput struct {
-	InstanceID string
-	RootKeyID  string
+	InstanceID string `json:"instanceId"`
+	RootKeyID  string `json:"rootKeyId"`
 	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
 	// the default (the worker's BYOK_KP_INSTANCE_ID).
-	KPInstanceID string
+	KPInstanceID string `json:"kpInstanceId"`
 }
 
 // WrapProbeResult is the wrapped probe, the AAD bound to it and the key
 // version that wrapped it.
 type WrapProbeResult struct {
-	Ciphertext   []byte
-	AAD          []string
-	KeyVersionID string
+	Ciphertext   []byte   `json:"ciphertext"`
+	AAD          []string `json:"aad"`
+	KeyVersionID string   `json:"keyVersionId"`
 }
 
 // DeleteRootKeyInput deletes the root key with the operator identity,
@@ -88,57 +88,57 @@ type WrapProbeResult struct {
 // not authorized fails with the retryable RetryTypeDualAuthPending; a
 // registration with a retention policy fails ErrTypeKeyDeletionBlocked.
 type DeleteRootKeyInput struct {
-	RootKeyID   string
-	InstanceID  string
-	RequestedBy string
+	RootKeyID   string `json:"rootKeyId"`
+	InstanceID  string `json:"instanceId"`
+	RequestedBy string `json:"requestedBy"`
 	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
 	// the default (the worker's BYOK_KP_INSTANCE_ID).
-	KPInstanceID string
+	KPInstanceID string `json:"kpInstanceId"`
 }
 
 // DeleteRootKeyResult says how the key was deleted.
 type DeleteRootKeyResult struct {
-	AlreadyDeleted bool
-	Forced         bool
-	DeletionDate   time.Time
-	DeletedBy      string
+	AlreadyDeleted bool      `json:"alreadyDeleted"`
+	Forced         bool      `json:"forced"`
+	DeletionDate   time.Time `json:"deletionDate"`
+	DeletedBy      string    `json:"deletedBy"`
 }
 
 // ProveKeyDestroyedInput unwraps Ciphertext (made by RootKeyID before its
 // deletion) with the operator identity and expects Key Protect to refuse
 // because the key is destroyed. Anything else fails ErrTypeShredUnproven.
 type ProveKeyDestroyedInput struct {
-	RootKeyID  string
-	Subject    string
-	Ciphertext []byte
-	AAD        []string
+	RootKeyID  string   `json:"rootKeyId"`
+	Subject    string   `json:"subject"`
+	Ciphertext []byte   `json:"ciphertext"`
+	AAD        []string `json:"aad"`
 	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
 	// the default (the worker's BYOK_KP_INSTANCE_ID).
-	KPInstanceID string
+	KPInstanceID string `json:"kpInstanceId"`
 }
 
 // MarkBackupsUnrecoverableInput marks every kept backup under the deleted
 // RootKeyID unrecoverable. Idempotent.
 type MarkBackupsUnrecoverableInput struct {
-	RootKeyID   string
-	InstanceID  string
-	RequestedBy string
+	RootKeyID   string `json:"rootKeyId"`
+	InstanceID  string `json:"instanceId"`
+	RequestedBy string `json:"requestedBy"`
 }
 
 // MarkBackupsUnrecoverableResult lists the backups now unrecoverable.
 type MarkBackupsUnrecoverableResult struct {
-	BackupIDs []string
+	BackupIDs []string `json:"backupIds"`
 }
 
 // WriteShredCertificateInput stores the certificate of an instance. The
 // first certificate stored wins.
 type WriteShredCertificateInput struct {
-	Certificate ShredCertificate
+	Certificate ShredCertificate `json:"certificate"`
 }
 
 // WriteShredCertificateResult is the stored certificate; Existing is true
 // when an earlier run had stored it.
 type WriteShredCertificateResult struct {
-	Certificate ShredCertificate
-	Existing    bool
+	Certificate ShredCertificate `json:"certificate"`
+	Existing    bool             `json:"existing"`
 }

@@ -64,43 +64,43 @@ const (
 // NodePlacement says which host serves a database node and on which task
 // queue its node agent listens. TaskQueue is NodeTaskQueue(Host).
 type NodePlacement struct {
-	NodeID    string
-	Host      string
-	TaskQueue string
+	NodeID    string `json:"nodeId"`
+	Host      string `json:"host"`
+	TaskQueue string `json:"taskQueue"`
 }
 
 // NodeReport is one key-status report of one node. Node activities append it
 // to the catalog's key-status history themselves and return it; workflows only
 // collect it. KeyCheckValue is a key check value of the DEK (never the DEK).
 type NodeReport struct {
-	InstanceID    string
-	NodeID        string
-	Host          string
-	RootKeyID     string
-	KeyVersionID  string
-	State         KeyState
-	KeyCheckValue string
-	Detail        string
-	ReportedAt    time.Time
+	InstanceID    string    `json:"instanceId"`
+	NodeID        string    `json:"nodeId"`
+	Host          string    `json:"host"`
+	RootKeyID     string    `json:"rootKeyId"`
+	KeyVersionID  string    `json:"keyVersionId"`
+	State         KeyState  `json:"state"`
+	KeyCheckValue string    `json:"keyCheckValue"`
+	Detail        string    `json:"detail"`
+	ReportedAt    time.Time `json:"reportedAt"`
 	// Role is the node's role: primary or standby (empty before its
 	// server was made).
-	Role NodeRole `json:",omitempty"`
+	Role NodeRole `json:"role,omitempty"`
 	// ServerUp is true while the node's PostgreSQL server runs.
-	ServerUp bool
+	ServerUp bool `json:"serverUp"`
 	// Address is the server's host:port, when it runs.
-	Address string `json:",omitempty"`
+	Address string `json:"address,omitempty"`
 	// Replication is a standby's state (ReplicationStreaming or
 	// ReplicationStopped) and LagBytes how far its replay trails what it
 	// received from the primary.
-	Replication string `json:",omitempty"`
-	LagBytes    int64  `json:",omitempty"`
+	Replication string `json:"replication,omitempty"`
+	LagBytes    int64  `json:"lagBytes,omitempty"`
 	// Storage names the protection of the node's data directory, for
 	// example "fscrypt v2 aes-256-xts", and StorageKeyID the fscrypt key
 	// identifier (a public hash of the key, not the key).
-	Storage      string `json:",omitempty"`
-	StorageKeyID string `json:",omitempty"`
+	Storage      string `json:"storage,omitempty"`
+	StorageKeyID string `json:"storageKeyId,omitempty"`
 	// StorageKey is the fscrypt key's presence in the kernel: "present",
 	// or, after a suspend or shred, how its removal went ("removed",
 	// "already absent").
-	StorageKey string `json:",omitempty"`
+	StorageKey string `json:"storageKey,omitempty"`
 }

@@ -76,7 +76,7 @@ func (in ProvisionInput) Validate() error {
 		ValidateRootKeyID(in.RootKeyID),
 		ValidateKPInstanceID(in.KPInstanceID),
 		ValidateNodeCount(in.Nodes),
-		ValidateNodeDeadline(in.NodeDeadline),
+		ValidateNodeDeadline(in.NodeDeadline.D()),
 		ValidateAdminVerifier(in.AdminVerifier),
 	)
 }
@@ -85,6 +85,6 @@ func (in ProvisionInput) Validate() error {
 func (in RotateInput) Validate() error {
 	return errors.Join(
 		ValidateInstanceName(in.InstanceID),
-		ValidateNodeDeadline(in.NodeDeadline),
+		ValidateNodeDeadline(in.NodeDeadline.D()),
 	)
 }

@@ -97,11 +97,11 @@ func TestValidateNodeDeadline_Cases(t *testing.T) {
 func TestProvisionInput_WithDefaults(t *testing.T) {
 	in := ProvisionInput{}.WithDefaults()
 	require.Equal(t, 3, in.Nodes)
-	require.Equal(t, 4*time.Hour, in.NodeDeadline)
+	require.Equal(t, 4*time.Hour, in.NodeDeadline.D())
 
-	in = ProvisionInput{Nodes: 5, NodeDeadline: time.Hour}.WithDefaults()
+	in = ProvisionInput{Nodes: 5, NodeDeadline: Duration(time.Hour)}.WithDefaults()
 	require.Equal(t, 5, in.Nodes)
-	require.Equal(t, time.Hour, in.NodeDeadline)
+	require.Equal(t, time.Hour, in.NodeDeadline.D())
 }
 
 func TestProvisionInput_ValidateReportsEveryProblem(t *testing.T) {
@@ -120,7 +120,7 @@ func TestProvisionInput_ValidateReportsEveryProblem(t *testing.T) {
 
 func TestRotateInput_Validate(t *testing.T) {
 	require.NoError(t, RotateInput{InstanceID: "orders-db"}.WithDefaults().Validate())
-	require.Equal(t, DefaultNodeDeadline, RotateInput{}.WithDefaults().NodeDeadline)
+	require.Equal(t, DefaultNodeDeadline, RotateInput{}.WithDefaults().NodeDeadline.D())
 	require.ErrorContains(t, RotateInput{InstanceID: "Orders"}.WithDefaults().Validate(), "instance name")
 }
 

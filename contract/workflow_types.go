@@ -17,27 +17,27 @@ const (
 // ProvisionInput is the input of WorkflowProvisionEncryptedInstance.
 type ProvisionInput struct {
 	// InstanceID is the new instance's name; see ValidateInstanceName.
-	InstanceID string
+	InstanceID string `json:"instanceId"`
 	// RootKeyID is the id (UUID) or alias of the customer's root key.
-	RootKeyID string
+	RootKeyID string `json:"rootKeyId"`
 	// KPInstanceID is the Key Protect instance (UUID) holding the root key.
-	KPInstanceID string
+	KPInstanceID string `json:"kpInstanceId"`
 	// Nodes is the node count, MinNodes..MaxNodes; 0 means DefaultNodes.
-	Nodes int
+	Nodes int `json:"nodes"`
 	// CreateAuthorization lets the workflow create the missing IAM
 	// service-to-service policy instead of failing.
-	CreateAuthorization bool
+	CreateAuthorization bool `json:"createAuthorization"`
 	// RequestedBy names the operator, for the audit trail.
-	RequestedBy string
+	RequestedBy string `json:"requestedBy"`
 	// NodeDeadline bounds the wait for each node agent; 0 means
 	// DefaultNodeDeadline.
-	NodeDeadline time.Duration
+	NodeDeadline Duration `json:"nodeDeadline"`
 	// AdminVerifier is the SCRAM-SHA-256 verifier of the password of the
 	// instance's AdminRole; the password stays with the operator.
-	AdminVerifier string
+	AdminVerifier string `json:"adminVerifier"`
 	// AwaitData leaves the instance pending when its servers are up, for
 	// a restore that marks it active once its data is loaded.
-	AwaitData bool
+	AwaitData bool `json:"awaitData"`
 }
 
 // WithDefaults returns in with zero Nodes and NodeDeadline replaced by defaults.
@@ -46,7 +46,7 @@ func (in ProvisionInput) WithDefaults() ProvisionInput {
 		in.Nodes = DefaultNodes
 	}
 	if in.NodeDeadline == 0 {
-		in.NodeDeadline = DefaultNodeDeadline
+		in.NodeDeadline = Duration(DefaultNodeDeadline)
 	}
 	return in
 }
@@ -54,35 +54,35 @@ func (in ProvisionInput) WithDefaults() ProvisionInput {
 // ProvisionResult is the result of WorkflowProvisionEncryptedInstance: every
 // node's report, all active under KeyVersionID.
 type ProvisionResult struct {
-	InstanceID   string
-	InstanceCRN  string
-	RootKeyID    string
-	KeyVersionID string
-	Nodes        []NodeReport
+	InstanceID   string       `json:"instanceId"`
+	InstanceCRN  string       `json:"instanceCrn"`
+	RootKeyID    string       `json:"rootKeyId"`
+	KeyVersionID string       `json:"keyVersionId"`
+	Nodes        []NodeReport `json:"nodes"`
 }
 
 // RotateInput is the input of WorkflowRotateRootKey.
 type RotateInput struct {
-	InstanceID string
+	InstanceID string `json:"instanceId"`
 	// RewrapOnly skips the rotation in Key Protect (the key was rotated
 	// outside byokflow, by policy or by hand) and only rewraps the nodes.
-	RewrapOnly bool
+	RewrapOnly bool `json:"rewrapOnly"`
 	// MaterialRotated says the operator has just rotated the (imported)
 	// root key in Key Protect with new key material (starter rotate
 	// --material-file): the workflow only rewraps, as with RewrapOnly, and
 	// reports Rotated when the key moved past the recorded version. The
 	// material itself never reaches the workflow.
-	MaterialRotated bool
-	RequestedBy     string
+	MaterialRotated bool   `json:"materialRotated"`
+	RequestedBy     string `json:"requestedBy"`
 	// NodeDeadline bounds the wait for each node agent; 0 means
 	// DefaultNodeDeadline.
-	NodeDeadline time.Duration
+	NodeDeadline Duration `json:"nodeDeadline"`
 }
 
 // WithDefaults returns in with a zero NodeDeadline replaced by the default.
 func (in RotateInput) WithDefaults() RotateInput {
 	if in.NodeDeadline == 0 {
-		in.NodeDeadline = DefaultNodeDeadline
+		in.NodeDeadline = Duration(DefaultNodeDeadline)
 	}
 	return in
 }
@@ -92,50 +92,50 @@ func (in RotateInput) WithDefaults() RotateInput {
 // reports. Rotated is false when this run did not rotate (RewrapOnly, or the
 // key had already moved past FromVersionID).
 type RotateResult struct {
-	InstanceID    string
-	RootKeyID     string
-	FromVersionID string
-	KeyVersionID  string
-	Rotated       bool
-	Nodes         []NodeReport
+	InstanceID    string       `json:"instanceId"`
+	RootKeyID     string       `json:"rootKeyId"`
+	FromVersionID string       `json:"fromVersionId"`
+	KeyVersionID  string       `json:"keyVersionId"`
+	Rotated       bool         `json:"rotated"`
+	Nodes         []NodeReport `json:"nodes"`
 }
 
 // NodeCheckInInput is the input of WorkflowNodeCheckIn: a node agent's host,
 // its task queue, and the reports of the nodes it brought back at start-up.
 type NodeCheckInInput struct {
-	Host      string
-	TaskQueue string
-	Reports   []NodeReport
+	Host      string       `json:"host"`
+	TaskQueue string       `json:"taskQueue"`
+	Reports   []NodeReport `json:"reports"`
 }
 
 // NodeCheckInResult is what the catalog stored.
 type NodeCheckInResult struct {
-	Reports []NodeReport
-	Unknown []string `json:",omitempty"`
+	Reports []NodeReport `json:"reports"`
+	Unknown []string     `json:"unknown,omitempty"`
 }
 
 // SuspendInput is the input of WorkflowSuspendInstance: every node of the
 // instance stops its server, removes its fscrypt key and zeroizes its DEK;
 // key slots stay, so WorkflowResumeInstance can bring it back.
 type SuspendInput struct {
-	InstanceID  string
-	Reason      string
-	RequestedBy string
+	InstanceID  string `json:"instanceId"`
+	Reason      string `json:"reason"`
+	RequestedBy string `json:"requestedBy"`
 	// NodeDeadline bounds the wait for each node agent; 0 means
 	// DefaultNodeDeadline.
-	NodeDeadline time.Duration
+	NodeDeadline Duration `json:"nodeDeadline"`
 }
 
 // ResumeInput is the input of WorkflowResumeInstance.
 type ResumeInput struct {
-	InstanceID   string
-	RequestedBy  string
-	NodeDeadline time.Duration
+	InstanceID   string   `json:"instanceId"`
+	RequestedBy  string   `json:"requestedBy"`
+	NodeDeadline Duration `json:"nodeDeadline"`
 }
 
 // NodesResult is the result of the workflows that act on every node of an
 // instance at once: every node's report.
 type NodesResult struct {
-	InstanceID string
-	Nodes      []NodeReport
+	InstanceID string       `json:"instanceId"`
+	Nodes      []NodeReport `json:"nodes"`
 }

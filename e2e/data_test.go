@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/byokflow/byokflow/contract"
 	"github.com/stretchr/testify/require"
 )
 
@@ -117,6 +118,12 @@ func TestBackupRotateRestoreShred_TheCustomersStory(t *testing.T) {
 		require.Equal(t, 0, r.Code, r.Stderr)
 		require.Contains(t, r.Stdout, backup.BackupID)
 		require.Contains(t, r.Stdout, "KEY_DELETED_ERR")
+		var stored map[string]any
+		require.NoError(t, json.Unmarshal([]byte(r.Stdout), &stored))
+		require.Equal(t, contract.ShredCertificateFormat, stored["format"], "the stored certificate has camelCase keys")
+		require.Equal(t, orig, stored["instanceId"])
+		require.Equal(t, cert["instanceCrn"], stored["instanceCrn"], "shred --json prints the stored certificate")
+		require.NotEmpty(t, stored["instanceCrn"])
 
 		again := UniqueName("story-again")
 		r = s.Starter("restore", "--backup", backup.BackupID, "--instance", again, "--root-key", key2)
@@ -215,8 +222,8 @@ func TestShred_TwoPersonRule(t *testing.T) {
 	require.Equal(t, 0, res.Code, res.Stderr)
 	var cert map[string]any
 	require.NoError(t, json.Unmarshal([]byte(res.Stdout), &cert))
-	require.Equal(t, "alice", cert["RequestedBy"])
-	require.Equal(t, "bob", cert["ApprovedBy"])
+	require.Equal(t, "alice", cert["requestedBy"])
+	require.Equal(t, "bob", cert["approvedBy"])
 }
 
 // otherKP is a second Key Protect instance of the emulator's account.

@@ -91,8 +91,11 @@ func TestNodes_DataIsCiphertextOnDiskBeforeAndAfterShred(t *testing.T) {
 
 	var cert struct {
 		Nodes []struct {
-			NodeID, StorageKey, StorageKeyID, Detail string
-		}
+			NodeID       string `json:"nodeId"`
+			StorageKey   string `json:"storageKey"`
+			StorageKeyID string `json:"storageKeyId"`
+			Detail       string `json:"detail"`
+		} `json:"nodes"`
 	}
 	s.mustJSON(&cert, "shred", "--instance", name, "--json")
 	require.Len(t, cert.Nodes, 3)

@@ -91,8 +91,10 @@ func TestWebUI_ShowsTheDecodedInputThroughTheCodecServer(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(list), chromedp.WaitVisible(link)))
 	pageText(t, ctx, "1-search-by-instance", "provision-"+name)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(link)))
-	text := pageText(t, ctx, "2-decoded-input", "Input", `"InstanceID": "`+name+`"`, "NodeDeadline")
-	require.Contains(t, text, `"InstanceID": "`+name+`"`, "the Input panel shows the decoded input")
+	instance, deadline := `"instanceId": "`+name+`"`, `"nodeDeadline": "4h0m0s"`
+	text := pageText(t, ctx, "2-decoded-input", "Input", instance, deadline)
+	require.Contains(t, text, instance, "the Input panel shows the decoded input")
+	require.Contains(t, text, deadline, "the deadline reads as a duration, not nanoseconds")
 	require.NotContains(t, text, "binary/encrypted")
 
 	s.StopCodecServer()
@@ -100,5 +102,5 @@ func TestWebUI_ShowsTheDecodedInputThroughTheCodecServer(t *testing.T) {
 	sealed := base64.StdEncoding.EncodeToString([]byte("binary/encrypted")) // the UI shows metadata in base64
 	text = pageText(t, ctx, "3-codec-server-stopped", sealed)
 	require.Contains(t, text, sealed, "without the codec server the UI sees the sealed payload")
-	require.NotContains(t, text, `"InstanceID": "`+name+`"`)
+	require.NotContains(t, text, instance)
 }

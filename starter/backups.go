@@ -57,7 +57,9 @@ func runBackups(ctx context.Context, a *app, args []string) error {
 }
 
 // runShredCertificate prints the shred certificate of an instance: the JSON
-// the CryptoShred workflow recorded in the catalog.
+// the CryptoShred workflow recorded in the catalog, as recorded (camelCase,
+// format v2; a certificate issued before v2 keeps its Go field names, and
+// its "Format" says v1).
 func runShredCertificate(ctx context.Context, a *app, args []string) error {
 	fs := newFlags(a, "shred-certificate")
 	instance := fs.String("instance", "", "name of the shredded instance (required)")

@@ -9,6 +9,9 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/byokflow/byokflow/contract"
 )
 
 // app carries what every command writes to.
@@ -42,6 +45,11 @@ func newFlags(app *app, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(app.stderr)
 	return fs
+}
+
+// durationVar is fs.DurationVar for a duration field of a workflow input.
+func durationVar(fs *flag.FlagSet, p *contract.Duration, name string, value time.Duration, usage string) {
+	fs.DurationVar((*time.Duration)(p), name, value, usage)
 }
 
 // parse parses args and turns flag errors, stray arguments and missing

@@ -23,7 +23,7 @@ func runBackup(ctx context.Context, a *app, args []string) error {
 	fs := newFlags(a, "backup")
 	in := contract.BackupInput{RequestedBy: requester()}
 	fs.StringVar(&in.InstanceID, "instance", "", "name of the instance to back up (required)")
-	fs.DurationVar(&in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for the primary node's agent")
+	durationVar(fs, &in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for the primary node's agent")
 	asJSON := fs.Bool("json", false, "print one JSON document")
 	if err := parse(fs, args, map[string]*string{"instance": &in.InstanceID}); err != nil {
 		return err
@@ -67,7 +67,7 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&in.KPInstanceID, "kp-instance", "", "Key Protect instance of the new root key (default: the backup's)")
 	fs.IntVar(&in.Nodes, "nodes", contract.DefaultNodes, "number of nodes of the new instance")
 	fs.BoolVar(&in.CreateAuthorization, "create-authorization", false, "create the missing IAM authorization of the service to Key Protect")
-	fs.DurationVar(&in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
+	durationVar(fs, &in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
 	asJSON := fs.Bool("json", false, "print one JSON document")
 	required := map[string]*string{"backup": &in.BackupID, "instance": &in.InstanceID, "root-key": &in.RootKeyID}
 	if err := parse(fs, args, required); err != nil {

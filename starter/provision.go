@@ -29,7 +29,7 @@ func runProvision(ctx context.Context, a *app, args []string) error {
 		"Key Protect instance of the root key (default BYOK_KP_INSTANCE_ID)")
 	fs.IntVar(&in.Nodes, "nodes", contract.DefaultNodes, "number of nodes")
 	fs.BoolVar(&in.CreateAuthorization, "create-authorization", false, "create the missing IAM authorization of the service to Key Protect")
-	fs.DurationVar(&in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
+	durationVar(fs, &in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
 	asJSON := fs.Bool("json", false, "print one JSON document")
 	if err := parse(fs, args, map[string]*string{"instance": &in.InstanceID, "root-key": &in.RootKeyID}); err != nil {
 		return err

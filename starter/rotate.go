@@ -23,7 +23,7 @@ func runRotate(ctx context.Context, a *app, args []string) error {
 	in := contract.RotateInput{RequestedBy: requester()}
 	fs.StringVar(&in.InstanceID, "instance", "", "name of the instance (required)")
 	fs.BoolVar(&in.RewrapOnly, "rewrap-only", false, "do not rotate; bring every node to the key's current version")
-	fs.DurationVar(&in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
+	durationVar(fs, &in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
 	file := fs.String("material-file", "", "rotate an imported root key with this file of new material (16, 24 or 32 raw bytes)")
 	secure := fs.Bool("secure", true, "with --material-file: send the material through an import token")
 	asJSON := fs.Bool("json", false, "print one JSON document")

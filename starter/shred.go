@@ -15,8 +15,8 @@ func runShred(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&in.KeepRootKey, "keep-root-key", false, "destroy only this instance's node keys; keep the root key other instances or backups use")
 	fs.BoolVar(&in.IncludeBackups, "include-backups", false, "acknowledge that the backups under the root key become unrecoverable")
 	fs.BoolVar(&in.RequireApproval, "require-approval", false, "wait for `starter approve` by another operator before destroying anything")
-	fs.DurationVar(&in.ApprovalTimeout, "approval-timeout", contract.DefaultApprovalTimeout, "how long to wait for the approval")
-	fs.DurationVar(&in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
+	durationVar(fs, &in.ApprovalTimeout, "approval-timeout", contract.DefaultApprovalTimeout, "how long to wait for the approval")
+	durationVar(fs, &in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
 	asJSON := fs.Bool("json", false, "print one JSON document")
 	if err := parse(fs, args, map[string]*string{"instance": &in.InstanceID}); err != nil {
 		return err

@@ -15,7 +15,7 @@ func runSuspend(ctx context.Context, a *app, args []string) error {
 	in := contract.SuspendInput{RequestedBy: requester()}
 	fs.StringVar(&in.InstanceID, "instance", "", "name of the instance (required)")
 	fs.StringVar(&in.Reason, "reason", "suspended by an operator", "why, for the Nodes page and the audit")
-	fs.DurationVar(&in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
+	durationVar(fs, &in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
 	asJSON := fs.Bool("json", false, "print one JSON document")
 	if err := parse(fs, args, map[string]*string{"instance": &in.InstanceID}); err != nil {
 		return err
@@ -32,7 +32,7 @@ func runResume(ctx context.Context, a *app, args []string) error {
 	fs := newFlags(a, "resume")
 	in := contract.ResumeInput{RequestedBy: requester()}
 	fs.StringVar(&in.InstanceID, "instance", "", "name of the instance (required)")
-	fs.DurationVar(&in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
+	durationVar(fs, &in.NodeDeadline, "node-deadline", contract.DefaultNodeDeadline, "how long to wait for a node agent that is down")
 	asJSON := fs.Bool("json", false, "print one JSON document")
 	if err := parse(fs, args, map[string]*string{"instance": &in.InstanceID}); err != nil {
 		return err

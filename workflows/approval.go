@@ -29,12 +29,12 @@ func awaitApproval(ctx workflow.Context, f *shredFacts, track *tracker) error {
 // approves, or ApprovalExpired when none does before the timeout. A
 // rejected approval is noted in progress and the wait goes on.
 func waitForApprover(ctx workflow.Context, in contract.ShredInput, track *tracker) (string, error) {
-	until := workflow.Now(ctx).Add(in.ApprovalTimeout)
+	until := workflow.Now(ctx).Add(in.ApprovalTimeout.D())
 	track.step(fmt.Sprintf("waiting for approval: a principal other than %s must send the %q signal before %s",
 		in.RequestedBy, contract.SignalApprove, until.UTC().Format(time.RFC3339)))
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
-	expiry := workflow.NewTimer(timerCtx, in.ApprovalTimeout)
+	expiry := workflow.NewTimer(timerCtx, in.ApprovalTimeout.D())
 	approvals := workflow.GetSignalChannel(ctx, contract.SignalApprove)
 	for {
 		sig, ok := nextApproval(ctx, approvals, expiry)

@@ -75,7 +75,7 @@ func writeBackup(ctx workflow.Context, in contract.BackupInput, inst contract.Lo
 	var out contract.BackupDatabaseResult
 	track.step("write backup on the primary node")
 	call := dataCall{instanceID: in.InstanceID, node: primary, activity: contract.ActivityBackupDatabase,
-		deadline: in.NodeDeadline, hint: backupRetryHint, input: contract.BackupDatabaseInput{
+		deadline: in.NodeDeadline.D(), hint: backupRetryHint, input: contract.BackupDatabaseInput{
 			InstanceID: in.InstanceID, NodeID: primary.NodeID, BackupID: id, DatabaseName: inst.DatabaseName,
 			RootKeyID: inst.RootKeyID, AAD: contract.BackupAAD(id), KPInstanceID: inst.KPInstanceID}}
 	err := runData(ctx, call, &out, track)

@@ -124,9 +124,9 @@ func childError(err error) error {
 }
 
 // defaultDeadline is d, or DefaultNodeDeadline when d is zero.
-func defaultDeadline(d time.Duration) time.Duration {
+func defaultDeadline(d contract.Duration) contract.Duration {
 	if d == 0 {
-		return contract.DefaultNodeDeadline
+		return contract.Duration(contract.DefaultNodeDeadline)
 	}
 	return d
 }

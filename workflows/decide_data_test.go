@@ -80,7 +80,7 @@ func TestShredStatement_KeptKeyWithoutBackups(t *testing.T) {
 }
 
 func TestKeyDeletionError_OnlyTheEndOfTheDualAuthWait(t *testing.T) {
-	in := contract.ShredInput{InstanceID: instanceID, ApprovalTimeout: time.Hour}
+	in := contract.ShredInput{InstanceID: instanceID, ApprovalTimeout: contract.Duration(time.Hour)}
 	pending := contract.NewRetryableError(contract.RetryTypeDualAuthPending, "waiting", nil)
 	other := typedErr(contract.ErrTypeKeyDeletionBlocked)
 

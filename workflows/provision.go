@@ -136,13 +136,13 @@ func installKeys(ctx workflow.Context, in contract.ProvisionInput, nodes []contr
 			AAD: contract.NodeAAD(in.InstanceID, n.NodeID), ExpectedVersionID: keyVersion,
 			KPInstanceID: in.KPInstanceID}}
 	}
-	run := runOnNodes(ctx, calls, in.NodeDeadline, track)
+	run := runOnNodes(ctx, calls, in.NodeDeadline.D(), track)
 	if drop := slotsToDrop(run); len(drop) > 0 {
 		undo.push(contract.ActivityDropKeySlot, func(ctx workflow.Context, _ error) error {
-			return dropKeySlots(ctx, in.InstanceID, drop, in.NodeDeadline)
+			return dropKeySlots(ctx, in.InstanceID, drop, in.NodeDeadline.D())
 		})
 	}
-	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline, provisionRetryHint); err != nil {
+	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline.D(), provisionRetryHint); err != nil {
 		return nil, err
 	}
 	if err := checkReportsIn(run, contract.KeyPending, in.InstanceID, in.RootKeyID, keyVersion, provisionRetryHint); err != nil {
@@ -163,7 +163,7 @@ func startServers(ctx workflow.Context, in contract.ProvisionInput, rec contract
 		input: contract.StartPrimaryInput{InstanceID: in.InstanceID, NodeID: primary.NodeID,
 			DatabaseName: rec.DatabaseName, AdminVerifier: in.AdminVerifier, RootKeyID: in.RootKeyID,
 			KPInstanceID: in.KPInstanceID}}
-	run := runOne(ctx, call, &p, func() contract.NodeReport { return p.Report }, in.NodeDeadline, track)
+	run := runOne(ctx, call, &p, func() contract.NodeReport { return p.Report }, in.NodeDeadline.D(), track)
 	if err := checkStep(run, in, keyVersion); err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func startServers(ctx workflow.Context, in contract.ProvisionInput, rec contract
 		calls = append(calls, nodeCall{node: n, activity: contract.ActivityStartStandby, server: true,
 			input: contract.StartStandbyInput{InstanceID: in.InstanceID, NodeID: n.NodeID, Primary: p.Primary}})
 	}
-	run = runOnNodes(ctx, calls, in.NodeDeadline, track)
+	run = runOnNodes(ctx, calls, in.NodeDeadline.D(), track)
 	if err := checkStep(run, in, keyVersion); err != nil {
 		return nil, err
 	}
@@ -187,7 +187,7 @@ func startServers(ctx workflow.Context, in contract.ProvisionInput, rec contract
 // checkStep fails unless every node of a server step reported active under
 // keyVersion.
 func checkStep(run nodeRun, in contract.ProvisionInput, keyVersion string) error {
-	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline, provisionRetryHint); err != nil {
+	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline.D(), provisionRetryHint); err != nil {
 		return err
 	}
 	return checkReports(run, in.InstanceID, in.RootKeyID, keyVersion, provisionRetryHint)

@@ -141,8 +141,8 @@ func activateRestored(ctx workflow.Context, in contract.RestoreInput, inst contr
 		calls[i] = nodeCall{node: n, activity: contract.ActivityReportStatus, server: true,
 			input: contract.ReportStatusInput{InstanceID: in.InstanceID, NodeID: n.NodeID}}
 	}
-	run := runOnNodes(ctx, calls, in.NodeDeadline, track)
-	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline, restoreRetryHint); err != nil {
+	run := runOnNodes(ctx, calls, in.NodeDeadline.D(), track)
+	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline.D(), restoreRetryHint); err != nil {
 		return err
 	}
 	if err := checkReports(run, in.InstanceID, prov.RootKeyID, prov.KeyVersionID, restoreRetryHint); err != nil {
@@ -157,7 +157,7 @@ func activateRestored(ctx workflow.Context, in contract.RestoreInput, inst contr
 // stopped, fscrypt keys removed, files and key slots dropped.
 func undoNewInstance(in contract.RestoreInput, inst contract.LoadInstanceResult, undo *compensations) {
 	undo.push(contract.ActivityDropKeySlot, func(ctx workflow.Context, _ error) error {
-		return dropKeySlots(ctx, in.InstanceID, inst.Nodes, in.NodeDeadline)
+		return dropKeySlots(ctx, in.InstanceID, inst.Nodes, in.NodeDeadline.D())
 	})
 }
 
@@ -167,7 +167,7 @@ func restoreCall(in contract.RestoreInput, b contract.BackupRecord, backupKP str
 	inst contract.LoadInstanceResult) dataCall {
 	n := inst.Nodes[0]
 	return dataCall{instanceID: in.InstanceID, node: n, activity: contract.ActivityRestoreDatabase,
-		deadline: in.NodeDeadline, hint: restoreRetryHint, input: contract.RestoreDatabaseInput{
+		deadline: in.NodeDeadline.D(), hint: restoreRetryHint, input: contract.RestoreDatabaseInput{
 			InstanceID: in.InstanceID, NodeID: n.NodeID, DatabaseName: inst.DatabaseName,
 			BackupID: b.BackupID, Location: b.Location, SHA256: b.SHA256, RootKeyID: b.RootKeyID,
 			KeyVersionID: b.KeyVersionID, WrappedDEK: b.WrappedDEK, AAD: b.AAD, KPInstanceID: backupKP}}

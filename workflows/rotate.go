@@ -90,8 +90,8 @@ func rewrapNodes(ctx workflow.Context, in contract.RotateInput, inst contract.Lo
 			AAD: contract.NodeAAD(in.InstanceID, n.NodeID), TargetVersionID: version,
 			KPInstanceID: inst.KPInstanceID}}
 	}
-	run := runOnNodes(ctx, calls, in.NodeDeadline, track)
-	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline, rotateRetryHint); err != nil {
+	run := runOnNodes(ctx, calls, in.NodeDeadline.D(), track)
+	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline.D(), rotateRetryHint); err != nil {
 		return nil, err
 	}
 	if err := checkReports(run, in.InstanceID, inst.RootKeyID, version, rotateRetryHint); err != nil {

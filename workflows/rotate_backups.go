@@ -47,10 +47,10 @@ func rewrapBackup(ctx workflow.Context, in contract.RotateInput, inst contract.L
 	rewrap := contract.RewrapBackupKeyInput{BackupID: b.BackupID, RootKeyID: b.RootKeyID,
 		KeyVersionID: b.KeyVersionID, WrappedDEK: b.WrappedDEK, AAD: b.AAD, TargetVersionID: version,
 		KPInstanceID: inst.KPInstanceID}
-	err := workflow.ExecuteActivity(withNode(ctx, primary, in.NodeDeadline), contract.ActivityRewrapBackupKey, rewrap).
+	err := workflow.ExecuteActivity(withNode(ctx, primary, in.NodeDeadline.D()), contract.ActivityRewrapBackupKey, rewrap).
 		Get(ctx, &out)
 	if err != nil {
-		return singleNodeError(err, primary, in.InstanceID, in.NodeDeadline, rewrapBackupHint)
+		return singleNodeError(err, primary, in.InstanceID, in.NodeDeadline.D(), rewrapBackupHint)
 	}
 	if err := checkBackupRewrap(b, out, version); err != nil {
 		return err

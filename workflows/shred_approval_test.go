@@ -139,7 +139,7 @@ func TestShred_DualAuthNeverAuthorizedExpires(t *testing.T) {
 	h.mockDualAuth(0)
 	h.mockShred()
 	in := shredInput()
-	in.ApprovalTimeout = 2 * time.Hour
+	in.ApprovalTimeout = contract.Duration(2 * time.Hour)
 
 	h.env.ExecuteWorkflow(contract.WorkflowCryptoShred, in)
 

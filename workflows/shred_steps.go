@@ -101,8 +101,8 @@ func shredNodes(ctx workflow.Context, in contract.ShredInput, nodes []contract.N
 		calls[i] = nodeCall{node: n, activity: contract.ActivityShredKeySlot, server: true,
 			input: contract.ShredKeySlotInput{InstanceID: in.InstanceID, NodeID: n.NodeID}}
 	}
-	run := runOnNodes(ctx, calls, in.NodeDeadline, track)
-	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline, shredRetryHint); err != nil {
+	run := runOnNodes(ctx, calls, in.NodeDeadline.D(), track)
+	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline.D(), shredRetryHint); err != nil {
 		return nil, err
 	}
 	if err := checkDestroyed(run, in.InstanceID); err != nil {
@@ -146,7 +146,7 @@ func deleteRootKey(ctx workflow.Context, f *shredFacts, key contract.RootKeyStat
 	track.step(deleteKeyStep(key))
 	del := contract.DeleteRootKeyInput{RootKeyID: f.inst.RootKeyID, InstanceID: f.in.InstanceID,
 		RequestedBy: f.in.RequestedBy, KPInstanceID: f.inst.KPInstanceID}
-	err := workflow.ExecuteActivity(withKeyDeletion(ctx, f.in.ApprovalTimeout), contract.ActivityDeleteRootKey, del).
+	err := workflow.ExecuteActivity(withKeyDeletion(ctx, f.in.ApprovalTimeout.D()), contract.ActivityDeleteRootKey, del).
 		Get(ctx, nil)
 	return keyDeletionError(err, f.in, f.inst.RootKeyID)
 }

@@ -119,7 +119,7 @@ func TestShred_CertificateContent(t *testing.T) {
 
 	cert := h.shredResult().Certificate
 	proof := probeProof
-	require.Equal(t, contract.ShredCertificate{Format: "byokflow-shred-certificate/v1", InstanceID: instanceID,
+	require.Equal(t, contract.ShredCertificate{Format: "byokflow-shred-certificate/v2", InstanceID: instanceID,
 		InstanceCRN: instCRN, RootKeyID: rootKeyID, Scope: "instance and root key", KeyDeleted: true,
 		Key: keyState(contract.KPStateDestroyed, "Destroyed"), Nodes: []contract.NodeReport{destroyedReport("orders-db-1"),
 			destroyedReport("orders-db-2"), destroyedReport("orders-db-3")}, UnrecoverableBackups: []string{"b1"},

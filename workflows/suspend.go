@@ -16,7 +16,7 @@ import (
 // and NodeKeyMismatch.
 func SuspendInstance(ctx workflow.Context, in contract.SuspendInput) (res contract.NodesResult, err error) {
 	in.NodeDeadline = defaultDeadline(in.NodeDeadline)
-	ctx, track, err := begin(ctx, contract.OperationSuspend, in.InstanceID, validateNodesInput(in.InstanceID, in.NodeDeadline))
+	ctx, track, err := begin(ctx, contract.OperationSuspend, in.InstanceID, validateNodesInput(in.InstanceID, in.NodeDeadline.D()))
 	if err != nil {
 		return res, err
 	}
@@ -30,8 +30,8 @@ func SuspendInstance(ctx workflow.Context, in contract.SuspendInput) (res contra
 		calls[i] = nodeCall{node: n, activity: contract.ActivitySuspendNode, server: true,
 			input: contract.SuspendNodeInput{InstanceID: in.InstanceID, NodeID: n.NodeID, Reason: in.Reason}}
 	}
-	run := runOnNodes(ctx, calls, in.NodeDeadline, track)
-	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline, suspendRetryHint); err != nil {
+	run := runOnNodes(ctx, calls, in.NodeDeadline.D(), track)
+	if err := nodeStepError(run, in.InstanceID, in.NodeDeadline.D(), suspendRetryHint); err != nil {
 		return res, err
 	}
 	// Any key version: after a rotation stopped half way the nodes' slots
@@ -49,7 +49,7 @@ func SuspendInstance(ctx workflow.Context, in contract.SuspendInput) (res contra
 // servers. A root key that is still disabled fails KeySuspended.
 func ResumeInstance(ctx workflow.Context, in contract.ResumeInput) (res contract.NodesResult, err error) {
 	in.NodeDeadline = defaultDeadline(in.NodeDeadline)
-	ctx, track, err := begin(ctx, contract.OperationResume, in.InstanceID, validateNodesInput(in.InstanceID, in.NodeDeadline))
+	ctx, track, err := begin(ctx, contract.OperationResume, in.InstanceID, validateNodesInput(in.InstanceID, in.NodeDeadline.D()))
 	if err != nil {
 		return res, err
 	}
@@ -69,8 +69,8 @@ func ResumeInstance(ctx workflow.Context, in contract.ResumeInput) (res contract
 			calls[i] = nodeCall{node: n, activity: contract.ActivityResumeNode, server: true,
 				input: contract.ResumeNodeInput{InstanceID: in.InstanceID, NodeID: n.NodeID}}
 		}
-		run := runOnNodes(ctx, calls, in.NodeDeadline, track)
-		if err := nodeStepError(run, in.InstanceID, in.NodeDeadline, resumeRetryHint); err != nil {
+		run := runOnNodes(ctx, calls, in.NodeDeadline.D(), track)
+		if err := nodeStepError(run, in.InstanceID, in.NodeDeadline.D(), resumeRetryHint); err != nil {
 			return res, err
 		}
 		if err := checkReports(run, in.InstanceID, inst.RootKeyID, anyVersion, resumeRetryHint); err != nil {

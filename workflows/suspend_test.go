@@ -118,7 +118,7 @@ func TestSuspend_RefusesWhatItCannotSuspend(t *testing.T) {
 	}{
 		{"bad name", contract.SuspendInput{InstanceID: "Orders DB"}, contract.InstanceActive,
 			contract.ErrTypeInvalidInput, nil},
-		{"negative deadline", contract.SuspendInput{InstanceID: instanceID, NodeDeadline: -time.Hour},
+		{"negative deadline", contract.SuspendInput{InstanceID: instanceID, NodeDeadline: contract.Duration(-time.Hour)},
 			contract.InstanceActive, contract.ErrTypeInvalidInput, nil},
 		{"instance pending", suspendInput(), contract.InstancePending, contract.ErrTypeInstanceNotActive,
 			[]string{contract.ActivityLoadInstance}},
