@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -17,6 +18,7 @@ import (
 	"github.com/byokflow/byokflow/encryption"
 	"github.com/byokflow/byokflow/encryption/keyprotect"
 	"github.com/byokflow/byokflow/internal/ibmenv"
+	"github.com/byokflow/byokflow/internal/supervise"
 	"github.com/byokflow/byokflow/node"
 )
 
@@ -46,12 +48,17 @@ func parseNodeFlags(args []string) (nodeFlags, error) {
 	return f, nil
 }
 
-// runNode serves the node activities of host until ctx is done. It polls
-// its task queue first, then brings back every node it holds (unwraps its
-// key slot, adds its fscrypt key, starts its server) and records the
-// host and the nodes' reports through the NodeCheckIn workflow: the agent
-// has no catalog connection. On a graceful stop it takes its nodes down
-// as a host shutting down does (servers stopped, fscrypt keys removed).
+// runNode serves the node activities of host until ctx is done. Recovery
+// comes first and takes seconds: it fails the activity attempts its dead
+// predecessor left (supervise.Journal), polls its task queue, checks its
+// host in with the control plane (the NodeCheckIn workflow; the agent has
+// no catalog connection) with a pending report per node, and is ready. It
+// then brings its nodes back in the background (unwraps each key slot,
+// adds its fscrypt key, starts or adopts its server), retrying those Key
+// Protect cannot vouch for yet, and checks in again with each change, so
+// that Key Protect being slow or down delays those nodes only. On a
+// graceful stop it takes its nodes down as a host shutting down does
+// (servers stopped, fscrypt keys removed).
 func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	f, err := parseNodeFlags(args)
 	if err != nil {
@@ -67,17 +74,32 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 		return err
 	}
 	defer c.Close()
-	w := worker.New(c, agent.TaskQueue(), worker.Options{})
+	journal, err := supervise.OpenJournal(filepath.Join(f.dataDir, "attempts"))
+	if err != nil {
+		return err
+	}
+	if n, err := journal.Abandon(ctx, c, logger); err != nil || n > 0 {
+		logger.Info("failed the attempts the previous run left", "attempts", n, "error", err)
+	}
+	w := worker.New(c, agent.TaskQueue(), supervise.WorkerOptions(worker.Options{}, journal))
 	agent.Register(w)
 	if err := w.Start(); err != nil {
 		return err
 	}
 	defer w.Stop()
-	if err := startNodes(ctx, c, agent); err != nil {
+	if err := checkInPending(ctx, c, agent); err != nil {
 		return err
 	}
 	logger.Info("ready", "taskQueue", agent.TaskQueue())
+	rctx, stopRecover := context.WithCancel(ctx)
+	recovered := make(chan struct{})
+	go func() {
+		defer close(recovered)
+		agent.Recover(rctx, func(reports []contract.NodeReport) error { return checkIn(rctx, c, agent, reports) })
+	}()
 	<-ctx.Done()
+	stopRecover()
+	<-recovered
 	w.Stop()
 	if err := agent.Shutdown(context.Background()); err != nil {
 		logger.Error("take nodes down", "error", err)
@@ -86,13 +108,19 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	return nil
 }
 
-// startNodes brings the agent's nodes back and checks in with the control
-// plane.
-func startNodes(ctx context.Context, c client.Client, agent *node.Agent) error {
-	reports, err := agent.Start(ctx)
+// checkInPending checks the host in with a report per node that needs no
+// call to Key Protect.
+func checkInPending(ctx context.Context, c client.Client, agent *node.Agent) error {
+	reports, err := agent.Pending(ctx)
 	if err != nil {
 		return err
 	}
+	return checkIn(ctx, c, agent, reports)
+}
+
+// checkIn registers the host and records reports through the control
+// plane's NodeCheckIn workflow and waits for it.
+func checkIn(ctx context.Context, c client.Client, agent *node.Agent, reports []contract.NodeReport) error {
 	ctx, cancel := context.WithTimeout(ctx, checkInTimeout)
 	defer cancel()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
