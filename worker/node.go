@@ -49,16 +49,20 @@ func parseNodeFlags(args []string) (nodeFlags, error) {
 }
 
 // runNode serves the node activities of host until ctx is done. Recovery
-// comes first and takes seconds: it fails the activity attempts its dead
-// predecessor left (supervise.Journal), polls its task queue, checks its
-// host in with the control plane (the NodeCheckIn workflow; the agent has
-// no catalog connection) with a pending report per node, and is ready. It
-// then brings its nodes back in the background (unwraps each key slot,
-// adds its fscrypt key, starts or adopts its server), retrying those Key
-// Protect cannot vouch for yet, and checks in again with each change, so
-// that Key Protect being slow or down delays those nodes only. On a
-// graceful stop it takes its nodes down as a host shutting down does
-// (servers stopped, fscrypt keys removed).
+// comes first and takes seconds: it takes the activity attempts its dead
+// predecessor left (supervise.Journal), polls its task queue, fails those
+// attempts so Temporal retries them at once, starts bringing its nodes
+// back in the background (unwraps each key slot, adds its fscrypt key,
+// starts or adopts its server: node.Agent.Recover), checks its host in
+// with the control plane (the NodeCheckIn workflow; the agent has no
+// catalog connection) with the reports of the nodes back within a couple
+// of seconds and pending ones for the others (nodestart.go), and is
+// ready. Nodes Key Protect cannot vouch for yet are retried, and each
+// change checked in, so that Key Protect being slow or down delays those
+// nodes only. When Key Protect
+// cannot even open the payload codec, the agent is ready all the same and
+// does the rest once it opens. On a graceful stop it takes its nodes down
+// as a host shutting down does (servers stopped, fscrypt keys removed).
 func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	f, err := parseNodeFlags(args)
 	if err != nil {
@@ -69,7 +73,7 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 		return err
 	}
 	defer agent.Close()
-	c, err := dialTemporal(ctx, logger)
+	c, lazy, err := dialTemporalLazy(ctx, logger)
 	if err != nil {
 		return err
 	}
@@ -78,8 +82,9 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	if n, err := journal.Abandon(ctx, c, logger); err != nil || n > 0 {
-		logger.Info("failed the attempts the previous run left", "attempts", n, "error", err)
+	left, err := journal.Take()
+	if err != nil {
+		return err
 	}
 	w := worker.New(c, agent.TaskQueue(), supervise.WorkerOptions(worker.Options{}, journal))
 	agent.Register(w)
@@ -87,16 +92,22 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 		return err
 	}
 	defer w.Stop()
-	if err := checkInPending(ctx, c, agent); err != nil {
-		return err
-	}
-	logger.Info("ready", "taskQueue", agent.TaskQueue())
+	a := &nodeStart{c: c, agent: agent, log: logger, left: left}
 	rctx, stopRecover := context.WithCancel(ctx)
+	defer stopRecover()
 	recovered := make(chan struct{})
-	go func() {
-		defer close(recovered)
-		agent.Recover(rctx, func(reports []contract.NodeReport) error { return checkIn(rctx, c, agent, reports) })
-	}()
+	if lazy == nil || lazy.Wait(ctx, codecWait) {
+		first := a.startRecover(rctx, recovered)
+		if err := a.checkIn(ctx, first); err != nil && ctx.Err() == nil {
+			stopRecover()
+			<-recovered
+			return err
+		}
+		logger.Info("ready", "taskQueue", agent.TaskQueue())
+	} else {
+		logger.Info("ready", "taskQueue", agent.TaskQueue(), "payload_codec", "waiting for Key Protect")
+		go func() { defer close(recovered); a.later(rctx, lazy) }()
+	}
 	<-ctx.Done()
 	stopRecover()
 	<-recovered
@@ -106,16 +117,6 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	}
 	logger.Info("stopped", "taskQueue", agent.TaskQueue())
 	return nil
-}
-
-// checkInPending checks the host in with a report per node that needs no
-// call to Key Protect.
-func checkInPending(ctx context.Context, c client.Client, agent *node.Agent) error {
-	reports, err := agent.Pending(ctx)
-	if err != nil {
-		return err
-	}
-	return checkIn(ctx, c, agent, reports)
 }
 
 // checkIn registers the host and records reports through the control

@@ -46,34 +46,42 @@ func (j *Journal) entry(token []byte) string {
 	return filepath.Join(j.dir, hex.EncodeToString(sum[:12])+tokenExt)
 }
 
-// Abandon fails, as RetryTypeAttemptAbandoned, every attempt a previous run
-// of the worker left in the journal (it died while they ran), so that
-// Temporal retries them now, and empties the journal. An attempt the
-// server already closed or retried is not found, which is fine. Call it
-// once at start, before the worker runs anything. It returns how many
-// attempts it failed.
-func (j *Journal) Abandon(ctx context.Context, c client.Client, log *slog.Logger) (int, error) {
+// Take returns the task tokens of the attempts a previous run of the
+// worker left in the journal (it died while they ran) and empties it. Call
+// it once at start, before the worker runs anything.
+func (j *Journal) Take() ([][]byte, error) {
 	paths, err := filepath.Glob(filepath.Join(j.dir, "*"+tokenExt))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	failed := 0
+	var tokens [][]byte
 	for _, p := range paths {
-		token, err := os.ReadFile(p)
-		if err == nil && len(token) > 0 {
-			err = abandon(ctx, c, token)
-			var notFound *serviceerror.NotFound
-			switch {
-			case err == nil:
-				failed++
-			case errors.As(err, &notFound):
-			default:
-				log.Warn("fail an abandoned activity attempt", "error", err)
-			}
+		if token, err := os.ReadFile(p); err == nil && len(token) > 0 {
+			tokens = append(tokens, token)
 		}
 		_ = os.Remove(p)
 	}
-	return failed, nil
+	return tokens, nil
+}
+
+// Abandon fails, as RetryTypeAttemptAbandoned, the attempts of tokens
+// (from Take), so that Temporal retries them now instead of after their
+// heartbeat timeout. An attempt the server already closed or retried is
+// not found, which is fine. It returns how many attempts it failed.
+func Abandon(ctx context.Context, c client.Client, tokens [][]byte, log *slog.Logger) int {
+	failed := 0
+	for _, token := range tokens {
+		err := abandon(ctx, c, token)
+		var notFound *serviceerror.NotFound
+		switch {
+		case err == nil:
+			failed++
+		case errors.As(err, &notFound):
+		default:
+			log.Warn("fail an abandoned activity attempt", "error", err)
+		}
+	}
+	return failed
 }
 
 // abandon fails the attempt of token.

@@ -133,8 +133,9 @@ func TestJournal_AbandonFailsWhatADeadRunLeftRetryably(t *testing.T) {
 		}
 		return nil
 	}}
-	n, err := j.Abandon(context.Background(), c, slog.New(slog.DiscardHandler))
+	tokens, err := j.Take()
 	require.NoError(t, err)
+	n := Abandon(context.Background(), c, tokens, slog.New(slog.DiscardHandler))
 	require.Equal(t, 1, n)
 	require.Len(t, c.tokens, 2)
 	for _, e := range c.errs {
