@@ -16,12 +16,18 @@ import (
 // workflow that had work on it, from the moment it is back.
 const recoveryBudget = 30 * time.Second
 
-// crash kills what kill kills at a random moment between from and to after
-// the starter started args, restarts it with restart, and returns the
-// starter's result and how long after the restart (once ready) it finished.
-func (s *Stack) crash(t *testing.T, from, to time.Duration, kill, restart func(), args ...string) (Result, time.Duration) {
+// crash starts the starter with args, waits until step reports that the
+// step to hit has begun (nil: at once), kills what kill kills at a random
+// moment between from and to after that, restarts it with restart, and
+// returns the starter's result and how long after the restart (once
+// ready) it finished.
+func (s *Stack) crash(t *testing.T, step func() bool, from, to time.Duration, kill, restart func(),
+	args ...string) (Result, time.Duration) {
 	t.Helper()
 	done := s.StarterAsync(args...)
+	for deadline := time.Now().Add(time.Minute); step != nil && !step(); time.Sleep(5 * time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "starter %v did not reach the step to crash in", args)
+	}
 	at := from + time.Duration(rand.Int64N(int64(to-from)+1))
 	time.Sleep(at)
 	kill()
@@ -34,7 +40,7 @@ func (s *Stack) crash(t *testing.T, from, to time.Duration, kill, restart func()
 		t.Fatalf("starter %v did not finish within 3 minutes of the restart", args)
 	}
 	took := time.Since(back)
-	t.Logf("starter %v: killed %s in, finished %s after the restart", args[0], at.Round(time.Millisecond),
+	t.Logf("starter %v: killed %s into its step, finished %s after the restart", args[0], at.Round(time.Millisecond),
 		took.Round(time.Millisecond))
 	return r, took
 }
@@ -60,7 +66,7 @@ func TestRecovery_BackupSurvivesAKilledPrimaryAgent(t *testing.T) {
 	took := time.Since(start)
 	t.Logf("one backup of %d bytes: %s", first.Bytes, took.Round(time.Millisecond))
 
-	r, recovery := s.crash(t, took/5, took*4/5, func() { s.KillNode("a") }, func() { s.StartNode("a") },
+	r, recovery := s.crash(t, nil, took/5, took*4/5, func() { s.KillNode("a") }, func() { s.StartNode("a") },
 		"backup", "--instance", name, "--json")
 	require.Equal(t, 0, r.Code, r.Stderr)
 	t.Logf("the restarted agent failed its dead attempt for Temporal to retry it: %t",
@@ -85,15 +91,21 @@ func TestRecovery_KeyStepsSurviveAKilledAgent(t *testing.T) {
 	key := s.CreateRootKey("recovery-keys-root")
 	name := UniqueName("rkeys")
 
-	r, recovery := s.crash(t, 200*time.Millisecond, 1500*time.Millisecond, func() { s.KillNode("b") },
+	wraps := s.Emu.Server.Stats()[emulator.OpWrap]
+	installing := func() bool { return s.Emu.Server.Stats()[emulator.OpWrap] > wraps }
+	r, recovery := s.crash(t, installing, 0, 100*time.Millisecond, func() { s.KillNode("b") },
 		func() { s.StartNode("b") }, "provision", "--instance", name, "--root-key", key, "--nodes", "2", "--json")
 	require.Equal(t, 0, r.Code, r.Stderr)
+	t.Logf("b failed a dead attempt at restart: %t", strings.Contains(s.nodeLog("b"), "failed the attempts the previous run left"))
 	require.LessOrEqual(t, recovery, recoveryBudget, "provision within %s of the agent's restart", recoveryBudget)
 	requireAllAt(t, s.Status(name).Nodes, 2, key)
 
-	r, recovery = s.crash(t, 30*time.Millisecond, 400*time.Millisecond, func() { s.KillNode("b") },
+	rotations := s.Emu.Server.Stats()[emulator.OpRotate]
+	rewrapping := func() bool { return s.Emu.Server.Stats()[emulator.OpRotate] > rotations }
+	r, recovery = s.crash(t, rewrapping, 0, 60*time.Millisecond, func() { s.KillNode("b") },
 		func() { s.StartNode("b") }, "rotate", "--instance", name, "--json")
 	require.Equal(t, 0, r.Code, r.Stderr)
+	t.Logf("b failed a dead attempt at restart: %t", strings.Contains(s.nodeLog("b"), "failed the attempts the previous run left"))
 	require.LessOrEqual(t, recovery, recoveryBudget, "rotation within %s of the agent's restart", recoveryBudget)
 	st := s.Status(name)
 	require.NotEqual(t, key, st.Nodes[0].KeyVersion, "rotated")
@@ -111,7 +123,7 @@ func TestRecovery_ProvisionSurvivesAKilledControlWorker(t *testing.T) {
 	s.Emu.AuthorizeService(t)
 	key := s.CreateRootKey("recovery-control-root")
 	name := UniqueName("rcontrol")
-	r, recovery := s.crash(t, 200*time.Millisecond, 3*time.Second, s.KillWorker, s.StartWorker,
+	r, recovery := s.crash(t, nil, 200*time.Millisecond, 3*time.Second, s.KillWorker, s.StartWorker,
 		"provision", "--instance", name, "--root-key", key, "--nodes", "2", "--json")
 	require.Equal(t, 0, r.Code, r.Stderr)
 	require.LessOrEqual(t, recovery, recoveryBudget, "provision within %s of the worker's restart", recoveryBudget)
