@@ -104,6 +104,19 @@ const (
 // keeps asking until the authorization arrives or the wait expires.
 const RetryTypeDualAuthPending = "DualAuthPending"
 
+// RetryTypeAttemptAbandoned is the type of a retryable application error:
+// the worker that ran the attempt died (a node agent killed, a host
+// rebooted), and its restarted self failed the attempt on its behalf so
+// that Temporal retries it at once instead of waiting for its heartbeat
+// timeout.
+const RetryTypeAttemptAbandoned = "AttemptAbandoned"
+
+// RetryTypeNodeComingBack is the type of a retryable application error: the
+// node agent restarted and has not yet brought the node back (its DEK is
+// not unwrapped yet, Key Protect may be slow or down); a retry finds it
+// back.
+const RetryTypeNodeComingBack = "NodeComingBack"
+
 // NonRetryableErrorTypes lists every ErrType constant, for
 // temporal.RetryPolicy.NonRetryableErrorTypes.
 func NonRetryableErrorTypes() []string {

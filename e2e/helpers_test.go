@@ -154,3 +154,15 @@ func (s *Stack) slotFiles(instance string) []string {
 	})
 	return found
 }
+
+// nodeLog returns the log of the node agent of host so far.
+func (s *Stack) nodeLog(host string) string {
+	b, _ := os.ReadFile(filepath.Join(s.dataDir, "node-"+host+".log"))
+	return string(b)
+}
+
+// tmpBackups lists the temporary backup files left in the backup store.
+func (s *Stack) tmpBackups() []string {
+	found, _ := filepath.Glob(filepath.Join(s.dataDir, "backups", "*.tmp"))
+	return found
+}

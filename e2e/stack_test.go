@@ -186,15 +186,7 @@ func (s *Stack) StopNode(host string) { s.stop("node-" + host) }
 
 // KillNode kills the node agent of host with SIGKILL, as a crash would;
 // its servers, which run detached, keep running.
-func (s *Stack) KillNode(host string) {
-	s.mu.Lock()
-	cmd := s.procs["node-"+host]
-	delete(s.procs, "node-"+host)
-	s.mu.Unlock()
-	require.NotNil(s.t, cmd, "node agent %s is not running", host)
-	require.NoError(s.t, cmd.Process.Kill())
-	_ = cmd.Wait()
-}
+func (s *Stack) KillNode(host string) { s.kill("node-" + host) }
 
 func (s *Stack) start(name string, args ...string) {
 	s.t.Helper()
@@ -215,7 +207,7 @@ func (s *Stack) waitReady(name, logPath string) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		b, _ := os.ReadFile(logPath)
-		if bytes.Contains(b, []byte("ready")) {
+		if bytes.Contains(b, []byte("msg=ready")) {
 			return
 		}
 		if cmd := s.procs[name]; cmd.ProcessState != nil {
@@ -315,4 +307,17 @@ func (s *Stack) StarterAsyncEnv(env []string, args ...string) <-chan Result {
 		ch <- Result{stdout.String(), stderr.String(), code}
 	}()
 	return ch
+}
+
+// KillWorker kills the control-plane worker with SIGKILL, as a crash would.
+func (s *Stack) KillWorker() { s.kill("worker") }
+
+func (s *Stack) kill(name string) {
+	s.mu.Lock()
+	cmd := s.procs[name]
+	delete(s.procs, name)
+	s.mu.Unlock()
+	require.NotNil(s.t, cmd, "%s is not running", name)
+	require.NoError(s.t, cmd.Process.Kill())
+	_ = cmd.Wait()
 }

@@ -37,7 +37,7 @@ func (a *Agent) BackupDatabase(ctx context.Context, in contract.BackupDatabaseIn
 	if err != nil {
 		return contract.BackupDatabaseResult{}, err
 	}
-	unlock, err := a.backups.lock(ctx, in.BackupID)
+	ctx, unlock, err := a.backups.lock(ctx, in.BackupID)
 	if err != nil {
 		return contract.BackupDatabaseResult{}, err
 	}

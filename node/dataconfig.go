@@ -69,6 +69,11 @@ func (a *Agent) dataFor(ctx context.Context, op string, n nodeRef) (dataConfig, 
 		return c, err
 	}
 	_, live := a.keys.get(n)
+	if !live && m.Suspended == "" && m.Port != 0 {
+		if live, err = a.comeBack(ctx, op, n); err != nil {
+			return c, err
+		}
+	}
 	running := false
 	if m.Port != 0 && live && m.Suspended == "" {
 		if srv, err := a.serverOf(n, m); err == nil {
@@ -82,6 +87,29 @@ func (a *Agent) dataFor(ctx context.Context, op string, n nodeRef) (dataConfig, 
 	}
 	c.socketDir, c.port = a.dirsOf(n).socket, m.Port
 	return c, nil
+}
+
+// comeBack brings back node n, whose DEK is not in memory (its agent has
+// just restarted and Recover has not got to it, or Key Protect was down),
+// the way ReportStatus does, and reports whether its DEK is now live. A
+// node Key Protect cannot vouch for yet fails retryably, so that a data
+// activity that arrives right after an agent's restart waits for the node
+// instead of failing for good; a suspended or destroyed key fails as
+// NodeNotServing below.
+func (a *Agent) comeBack(ctx context.Context, op string, n nodeRef) (bool, error) {
+	rep, err := a.restore(ctx, n)
+	if err != nil {
+		return false, err
+	}
+	if _, live := a.keys.get(n); live {
+		return true, nil
+	}
+	if needsRetry(rep.State) {
+		return false, contract.NewRetryableError(contract.RetryTypeNodeComingBack, fmt.Sprintf("%s: node %s "+
+			"of instance %s on host %s is not back yet (%s: %s): will retry", op, n.NodeID, n.InstanceID,
+			a.host, rep.State, rep.Detail), nil)
+	}
+	return false, nil
 }
 
 // notServingWhy names the reason a node does not serve.
@@ -142,28 +170,49 @@ func databaseError(what, database string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// idLocks serializes work per id (the attempts of one backup, say), so a
-// retried activity whose first attempt still runs cannot interleave.
+// idLocks serializes the attempts of one piece of work, by id (the
+// attempts of one backup, say). Temporal runs one attempt at a time, so an
+// attempt that still holds the lock when the next arrives is one Temporal
+// has given up on (it stopped heartbeating, or its worker lost the
+// server): the newcomer cancels it and takes over as soon as it lets go,
+// instead of waiting behind it until its StartToClose.
 type idLocks struct {
 	mu    sync.Mutex
-	locks map[string]chan struct{}
+	locks map[string]*idLock
 }
 
-func newIDLocks() *idLocks { return &idLocks{locks: map[string]chan struct{}{}} }
+type idLock struct {
+	ch     chan struct{}      // holds a token while the lock is held
+	cancel context.CancelFunc // cancels the holder's context
+}
 
-// lock takes id's lock, or gives up when ctx ends.
-func (l *idLocks) lock(ctx context.Context, id string) (unlock func(), err error) {
+func newIDLocks() *idLocks { return &idLocks{locks: map[string]*idLock{}} }
+
+// lock takes id's lock, canceling the context of the attempt that holds
+// it, or gives up when ctx ends. The work must run under the returned
+// context, which a later attempt cancels in turn; unlock lets go.
+func (l *idLocks) lock(ctx context.Context, id string) (context.Context, func(), error) {
 	l.mu.Lock()
-	ch, ok := l.locks[id]
+	lk, ok := l.locks[id]
 	if !ok {
-		ch = make(chan struct{}, 1)
-		l.locks[id] = ch
+		lk = &idLock{ch: make(chan struct{}, 1)}
+		l.locks[id] = lk
+	}
+	if lk.cancel != nil {
+		lk.cancel()
 	}
 	l.mu.Unlock()
 	select {
-	case ch <- struct{}{}:
-		return func() { <-ch }, nil
+	case lk.ch <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	}
+	wctx, cancel := context.WithCancel(ctx)
+	l.mu.Lock()
+	lk.cancel = cancel
+	l.mu.Unlock()
+	return wctx, func() {
+		cancel()
+		<-lk.ch
+	}, nil
 }

@@ -34,6 +34,7 @@ func (c dataConfig) schemaDump(ctx context.Context, database, snapshot, section 
 	cmd := exec.CommandContext(ctx, prog, "--section="+section, "--snapshot="+snapshot,
 		"--no-owner", "--no-privileges", "--encoding=UTF8", "--no-password", "--host="+c.socketDir,
 		"--port="+strconv.Itoa(c.port), "--username=postgres", "--dbname="+database)
+	cmd.SysProcAttr = dieWithParent()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

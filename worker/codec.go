@@ -40,6 +40,25 @@ func dialTemporal(ctx context.Context, logger *slog.Logger) (client.Client, erro
 	})
 }
 
+// dialTemporalLazy is dialTemporal with a payload codec that opens in the
+// background (codec.Lazy), so that a node agent can poll while Key Protect
+// is down; nil when BYOK_CODEC=off.
+func dialTemporalLazy(ctx context.Context, logger *slog.Logger) (client.Client, *codec.Lazy, error) {
+	if os.Getenv(codec.EnvSwitch) == "off" {
+		c, err := dialTemporal(ctx, logger)
+		return c, nil, err
+	}
+	lazy := codec.NewLazy(func(ctx context.Context) (*codec.Codec, error) { return codec.FromEnv(ctx, nil) })
+	c, err := temporalenv.Dial(log.NewStructuredLogger(logger), func() (converter.PayloadCodec, error) {
+		return lazy, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	go lazy.Open(ctx, logger)
+	return c, lazy, nil
+}
+
 // runCodecServer serves the codec to the Web UI and the Temporal CLI.
 func runCodecServer(ctx context.Context, logger *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("worker codec-server", flag.ContinueOnError)

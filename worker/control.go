@@ -9,6 +9,7 @@ import (
 	"github.com/byokflow/byokflow/activities"
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/internal/ibmenv"
+	"github.com/byokflow/byokflow/internal/supervise"
 	"github.com/byokflow/byokflow/workflows"
 )
 
@@ -29,7 +30,7 @@ func runControl(ctx context.Context, logger *slog.Logger) error {
 		return err
 	}
 	defer c.Close()
-	w := worker.New(c, contract.ControlTaskQueue, worker.Options{})
+	w := worker.New(c, contract.ControlTaskQueue, supervise.WorkerOptions(worker.Options{}, nil))
 	workflows.Register(w)
 	acts.Register(w)
 	return serve(ctx, logger, w, contract.ControlTaskQueue)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -17,6 +18,7 @@ import (
 	"github.com/byokflow/byokflow/encryption"
 	"github.com/byokflow/byokflow/encryption/keyprotect"
 	"github.com/byokflow/byokflow/internal/ibmenv"
+	"github.com/byokflow/byokflow/internal/supervise"
 	"github.com/byokflow/byokflow/node"
 )
 
@@ -46,11 +48,20 @@ func parseNodeFlags(args []string) (nodeFlags, error) {
 	return f, nil
 }
 
-// runNode serves the node activities of host until ctx is done. It polls
-// its task queue first, then brings back every node it holds (unwraps its
-// key slot, adds its fscrypt key, starts its server) and records the
-// host and the nodes' reports through the NodeCheckIn workflow: the agent
-// has no catalog connection. On a graceful stop it takes its nodes down
+// runNode serves the node activities of host until ctx is done. Recovery
+// comes first and takes seconds: it takes the activity attempts its dead
+// predecessor left (supervise.Journal), polls its task queue, fails those
+// attempts so Temporal retries them at once, starts bringing its nodes
+// back in the background (unwraps each key slot, adds its fscrypt key,
+// starts or adopts its server: node.Agent.Recover), checks its host in
+// with the control plane (the NodeCheckIn workflow; the agent has no
+// catalog connection) with the reports of the nodes back within a couple
+// of seconds and pending ones for the others (nodestart.go), and is
+// ready. Nodes Key Protect cannot vouch for yet are retried, and each
+// change checked in, so that Key Protect being slow or down delays those
+// nodes only. When Key Protect
+// cannot even open the payload codec, the agent is ready all the same and
+// does the rest once it opens. On a graceful stop it takes its nodes down
 // as a host shutting down does (servers stopped, fscrypt keys removed).
 func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	f, err := parseNodeFlags(args)
@@ -62,22 +73,44 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 		return err
 	}
 	defer agent.Close()
-	c, err := dialTemporal(ctx, logger)
+	c, lazy, err := dialTemporalLazy(ctx, logger)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	w := worker.New(c, agent.TaskQueue(), worker.Options{})
+	journal, err := supervise.OpenJournal(filepath.Join(f.dataDir, "attempts"))
+	if err != nil {
+		return err
+	}
+	left, err := journal.Take()
+	if err != nil {
+		return err
+	}
+	w := worker.New(c, agent.TaskQueue(), supervise.WorkerOptions(worker.Options{}, journal))
 	agent.Register(w)
 	if err := w.Start(); err != nil {
 		return err
 	}
 	defer w.Stop()
-	if err := startNodes(ctx, c, agent); err != nil {
-		return err
+	a := &nodeStart{c: c, agent: agent, log: logger, left: left}
+	rctx, stopRecover := context.WithCancel(ctx)
+	defer stopRecover()
+	recovered := make(chan struct{})
+	if lazy == nil || lazy.Wait(ctx, codecWait) {
+		first := a.startRecover(rctx, recovered)
+		if err := a.checkIn(ctx, first); err != nil && ctx.Err() == nil {
+			stopRecover()
+			<-recovered
+			return err
+		}
+		logger.Info("ready", "taskQueue", agent.TaskQueue())
+	} else {
+		logger.Info("ready", "taskQueue", agent.TaskQueue(), "payload_codec", "waiting for Key Protect")
+		go func() { defer close(recovered); a.later(rctx, lazy) }()
 	}
-	logger.Info("ready", "taskQueue", agent.TaskQueue())
 	<-ctx.Done()
+	stopRecover()
+	<-recovered
 	w.Stop()
 	if err := agent.Shutdown(context.Background()); err != nil {
 		logger.Error("take nodes down", "error", err)
@@ -86,13 +119,9 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	return nil
 }
 
-// startNodes brings the agent's nodes back and checks in with the control
-// plane.
-func startNodes(ctx context.Context, c client.Client, agent *node.Agent) error {
-	reports, err := agent.Start(ctx)
-	if err != nil {
-		return err
-	}
+// checkIn registers the host and records reports through the control
+// plane's NodeCheckIn workflow and waits for it.
+func checkIn(ctx context.Context, c client.Client, agent *node.Agent, reports []contract.NodeReport) error {
 	ctx, cancel := context.WithTimeout(ctx, checkInTimeout)
 	defer cancel()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{

@@ -31,9 +31,16 @@ const (
 	// dataStartToClose bounds one attempt of a backup or restore on a
 	// node: it streams a whole database.
 	dataStartToClose = 6 * time.Hour
-	// dataHeartbeat is how long a backup or restore may go without a
-	// heartbeat before Temporal counts its node agent as gone and retries.
-	dataHeartbeat = 2 * time.Minute
+	// nodeHeartbeat is how long a node activity may go without a heartbeat
+	// before Temporal counts its attempt as lost (its agent killed or its
+	// host gone) and retries it. The workers heartbeat every attempt every
+	// couple of seconds (internal/supervise), whatever step it is in, so a
+	// dead agent costs this much and no more; a live one never trips it.
+	nodeHeartbeat = 15 * time.Second
+	// controlHeartbeat is the same for control-plane activities: a killed
+	// control worker's attempt is retried after this, not after its
+	// StartToClose.
+	controlHeartbeat = 10 * time.Second
 	// keyDeletionFirstWait and keyDeletionMaxWait space the retries of a
 	// root key deletion waiting for a second user's authorization.
 	keyDeletionFirstWait = time.Minute
@@ -56,6 +63,7 @@ func withControl(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:              contract.ControlTaskQueue,
 		StartToCloseTimeout:    controlStartToClose,
+		HeartbeatTimeout:       controlHeartbeat,
 		ScheduleToCloseTimeout: controlScheduleToClose,
 		RetryPolicy:            retryPolicy(),
 	})
@@ -71,6 +79,7 @@ func withNode(ctx workflow.Context, n contract.NodePlacement, deadline time.Dura
 		TaskQueue:              nodeQueue(n),
 		ScheduleToStartTimeout: deadline,
 		StartToCloseTimeout:    nodeStartToClose,
+		HeartbeatTimeout:       nodeHeartbeat,
 		ScheduleToCloseTimeout: deadline + nodeRetryWindow,
 		WaitForCancellation:    true,
 		RetryPolicy:            retryPolicy(),
@@ -92,7 +101,7 @@ func withDataNode(ctx workflow.Context, n contract.NodePlacement, deadline time.
 		TaskQueue:              nodeQueue(n),
 		ScheduleToStartTimeout: deadline,
 		StartToCloseTimeout:    dataStartToClose,
-		HeartbeatTimeout:       dataHeartbeat,
+		HeartbeatTimeout:       nodeHeartbeat,
 		ScheduleToCloseTimeout: deadline + 2*dataStartToClose,
 		WaitForCancellation:    true,
 		RetryPolicy:            retryPolicy(),
@@ -112,6 +121,7 @@ func withKeyDeletion(ctx workflow.Context, wait time.Duration) workflow.Context 
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:              contract.ControlTaskQueue,
 		StartToCloseTimeout:    controlStartToClose,
+		HeartbeatTimeout:       controlHeartbeat,
 		ScheduleToCloseTimeout: wait,
 		RetryPolicy:            policy,
 	})

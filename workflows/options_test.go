@@ -33,6 +33,7 @@ func TestWithControl_Options(t *testing.T) {
 	require.Equal(t, contract.ControlTaskQueue, opts.TaskQueue)
 	require.Equal(t, 30*time.Second, opts.StartToCloseTimeout)
 	require.Equal(t, 30*time.Minute, opts.ScheduleToCloseTimeout)
+	require.Equal(t, 10*time.Second, opts.HeartbeatTimeout, "a killed control worker costs seconds")
 	require.Equal(t, contract.NonRetryableErrorTypes(), opts.RetryPolicy.NonRetryableErrorTypes)
 }
 
@@ -43,6 +44,7 @@ func TestWithNode_WaitsOnTheHostQueueUntilTheDeadline(t *testing.T) {
 	require.Equal(t, "byokflow-node-host-z", opts.TaskQueue, "derived from the host when unset")
 	require.Equal(t, 2*time.Hour, opts.ScheduleToStartTimeout)
 	require.Equal(t, time.Minute, opts.StartToCloseTimeout)
+	require.Equal(t, 15*time.Second, opts.HeartbeatTimeout, "a killed agent costs seconds")
 	require.Equal(t, 2*time.Hour+nodeRetryWindow, opts.ScheduleToCloseTimeout)
 	require.True(t, opts.WaitForCancellation)
 	require.Contains(t, opts.RetryPolicy.NonRetryableErrorTypes, contract.ErrTypeKeySlotConflict)
@@ -55,6 +57,7 @@ func TestWithServerNode_LongerAttemptsOnTheHostQueue(t *testing.T) {
 	require.Equal(t, "byokflow-node-host-z", opts.TaskQueue)
 	require.Equal(t, 2*time.Hour, opts.ScheduleToStartTimeout)
 	require.Equal(t, 10*time.Minute, opts.StartToCloseTimeout, "initdb or pg_basebackup, then a start")
+	require.Equal(t, 15*time.Second, opts.HeartbeatTimeout, "heartbeats cover the blocking steps")
 	require.Equal(t, 2*time.Hour+nodeRetryWindow, opts.ScheduleToCloseTimeout)
 	require.True(t, opts.WaitForCancellation)
 	require.Contains(t, opts.RetryPolicy.NonRetryableErrorTypes, contract.ErrTypeStorageUnsupported)
@@ -72,7 +75,7 @@ func TestWithDataNode_LongAttemptsThatHeartbeat(t *testing.T) {
 	require.Equal(t, "byokflow-node-host-z", opts.TaskQueue)
 	require.Equal(t, 2*time.Hour, opts.ScheduleToStartTimeout)
 	require.Equal(t, dataStartToClose, opts.StartToCloseTimeout)
-	require.Equal(t, 2*time.Minute, opts.HeartbeatTimeout)
+	require.Equal(t, 15*time.Second, opts.HeartbeatTimeout)
 	require.True(t, opts.WaitForCancellation)
 	require.Contains(t, opts.RetryPolicy.NonRetryableErrorTypes, contract.ErrTypeBackupCorrupt)
 }

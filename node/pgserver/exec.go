@@ -17,8 +17,9 @@ import (
 //     controlling terminal: a signal to the agent's group (kill -9 of the
 //     agent and its group, Ctrl-C) leaves the server running. (pg_ctl
 //     start also detaches the postmaster itself; this does not rely on it.)
-//     initdb and pg_basebackup stay in the caller's group, so they die with
-//     it; one that outlived a lone SIGKILL of the caller is killed by the
+//     initdb and pg_basebackup stay in the caller's group and get a
+//     parent-death signal (SIGKILL), so they die with it, a lone SIGKILL
+//     of the caller included; any that still outlived it is killed by the
 //     next Init or BaseBackup (clearStrays);
 //   - its environment is built from scratch, never inherited: the agent's
 //     environment holds API keys, and the server's environment is readable
@@ -37,6 +38,9 @@ func (s *Server) command(ctx context.Context, tool string, extra []string, args 
 	}
 	cmd.Env = append(cmd.Env, extra...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: tool == "pg_ctl", Credential: s.cred}
+	if tool != "pg_ctl" {
+		dieWithParent(cmd.SysProcAttr)
+	}
 	// A canceled tool is killed; WaitDelay bounds the wait for any grandchild
 	// that kept our output pipe (pg_ctl's postmaster does not: it writes to
 	// the startup log).
