@@ -43,10 +43,12 @@ pgbench_table() {
   skipped "$1" && return 0
   printf '\n'
   printf '%-18s %10s %14s %16s\n' workload "plain tps" "encrypted tps" "encrypted/plain"
-  local w c
+  local w c label
   for w in tpcb select; do
     for c in "" -warm; do
-      printf '%-18s %10s %14s %16s\n' "$w ${c:+(warm)}${c:-(cold)}" "$(metric "$1" "plain-$w$c-tps")" \
+      label="$w (cold)"
+      [ -z "$c" ] || label="$w (warm)"
+      printf '%-18s %10s %14s %16s\n' "$label" "$(metric "$1" "plain-$w$c-tps")" \
         "$(metric "$1" "encrypted-$w$c-tps")" "$(metric "$1" "$w$c-encrypted/plain")"
     done
   done
