@@ -133,3 +133,13 @@ func TestValidateAdminVerifier_RefusesWhatIsNotAVerifier(t *testing.T) {
 		require.ErrorContains(t, ValidateAdminVerifier(bad), "verifier", bad)
 	}
 }
+
+func TestSuspendAndResumeInput_DefaultsAndValidate(t *testing.T) {
+	require.NoError(t, SuspendInput{InstanceID: "orders-db"}.WithDefaults().Validate())
+	require.NoError(t, ResumeInput{InstanceID: "orders-db"}.WithDefaults().Validate())
+	require.Equal(t, DefaultNodeDeadline, SuspendInput{}.WithDefaults().NodeDeadline.D())
+	require.Equal(t, DefaultNodeDeadline, ResumeInput{}.WithDefaults().NodeDeadline.D())
+	require.ErrorContains(t, SuspendInput{InstanceID: "Orders"}.WithDefaults().Validate(), "instance name")
+	require.ErrorContains(t, ResumeInput{InstanceID: "orders-db", NodeDeadline: Duration(time.Nanosecond)}.Validate(),
+		"deadline")
+}

@@ -1,6 +1,9 @@
 package contract
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Defaults applied by WithDefaults.
 const (
@@ -126,11 +129,43 @@ type SuspendInput struct {
 	NodeDeadline Duration `json:"nodeDeadline"`
 }
 
+// WithDefaults returns in with a zero NodeDeadline replaced by the default.
+func (in SuspendInput) WithDefaults() SuspendInput {
+	in.NodeDeadline = withDefaultDeadline(in.NodeDeadline)
+	return in
+}
+
+// Validate checks in after WithDefaults and returns every problem found.
+func (in SuspendInput) Validate() error { return validateNodesInput(in.InstanceID, in.NodeDeadline) }
+
 // ResumeInput is the input of WorkflowResumeInstance.
 type ResumeInput struct {
 	InstanceID   string   `json:"instanceId"`
 	RequestedBy  string   `json:"requestedBy"`
 	NodeDeadline Duration `json:"nodeDeadline"`
+}
+
+// WithDefaults returns in with a zero NodeDeadline replaced by the default.
+func (in ResumeInput) WithDefaults() ResumeInput {
+	in.NodeDeadline = withDefaultDeadline(in.NodeDeadline)
+	return in
+}
+
+// Validate checks in after WithDefaults and returns every problem found.
+func (in ResumeInput) Validate() error { return validateNodesInput(in.InstanceID, in.NodeDeadline) }
+
+// withDefaultDeadline is d, or DefaultNodeDeadline when d is zero.
+func withDefaultDeadline(d Duration) Duration {
+	if d == 0 {
+		return Duration(DefaultNodeDeadline)
+	}
+	return d
+}
+
+// validateNodesInput checks the input of a workflow that acts on every
+// node of an instance.
+func validateNodesInput(instanceID string, deadline Duration) error {
+	return errors.Join(ValidateInstanceName(instanceID), ValidateNodeDeadline(deadline.D()))
 }
 
 // NodesResult is the result of the workflows that act on every node of an

@@ -60,7 +60,7 @@ func (a *Agent) installNew(ctx context.Context, n nodeRef, in contract.InstallKe
 		a.undoInstall(ctx, n)
 		return contract.NodeReport{}, err
 	}
-	if _, err := a.unlockStorage(n, dek); err != nil {
+	if err := a.unlockStorage(n, dek); err != nil {
 		a.undoInstall(ctx, n)
 		return contract.NodeReport{}, err
 	}

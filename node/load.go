@@ -67,14 +67,22 @@ func stateOf(k liveKey) (contract.KeyState, string) {
 	return contract.KeyActive, ""
 }
 
-// loadAndReport loads node n's DEK, unlocks its storage and reports its
-// state under the slot's key version, or fails with the classified error.
-func (a *Agent) loadAndReport(ctx context.Context, op string, n nodeRef, slot Slot) (contract.NodeReport, error) {
+// unlock makes sure node n's DEK is in memory and its storage unlocked
+// under the key derived from it; a KeyWrapper error of op is classified
+// (and a revoked key takes the node down, see fail).
+func (a *Agent) unlock(ctx context.Context, op string, n nodeRef, slot Slot) (liveKey, error) {
 	k, err := a.load(ctx, n, slot)
 	if err != nil {
-		return contract.NodeReport{}, a.fail(op, n, slot, err)
+		return k, a.fail(op, n, slot, err)
 	}
-	if _, err := a.unlockStorage(n, k.dek); err != nil {
+	return k, a.unlockStorage(n, k.dek)
+}
+
+// loadAndReport unlocks node n and reports its state under the slot's key
+// version, or fails with the classified error.
+func (a *Agent) loadAndReport(ctx context.Context, op string, n nodeRef, slot Slot) (contract.NodeReport, error) {
+	k, err := a.unlock(ctx, op, n, slot)
+	if err != nil {
 		return contract.NodeReport{}, err
 	}
 	state, detail := stateOf(k)

@@ -38,11 +38,7 @@ func (a *Agent) claimServer(ctx context.Context, op string, n nodeRef, role cont
 	if m, err := readMeta(a.dirsOf(n)); err != nil || m.Suspended != "" {
 		return slot, nil, cmp.Or(err, suspendedError(op, n, m))
 	}
-	k, err := a.load(ctx, n, slot)
-	if err != nil {
-		return slot, nil, a.fail(op, n, slot, err)
-	}
-	if _, err := a.unlockStorage(n, k.dek); err != nil {
+	if _, err := a.unlock(ctx, op, n, slot); err != nil {
 		return slot, nil, err
 	}
 	d := a.dirsOf(n)

@@ -8,7 +8,9 @@ import (
 	"github.com/byokflow/byokflow/contract"
 )
 
-// Start brings back every node whose key slot the agent holds: it unwraps
+// Start brings back, in one pass and before it returns, every node whose
+// key slot the agent holds (the worker instead checks in with Pending at
+// once and brings the nodes back with Recover, which retries): it unwraps
 // each slot with the service identity, adds the node's fscrypt key, starts
 // its server (a standby until it streams), and returns the nodes' reports
 // for the caller to record through the control plane (the agent has no
@@ -20,8 +22,9 @@ import (
 // node serving; the slot itself is left as it is until a RewrapKey
 // replaces it, so that slots change only under a workflow. A slot that
 // cannot be unwrapped is reported suspended, destroyed, unreachable or
-// error, with a detail; ReportStatus tries again later. A suspended node
-// stays down. Only a failure to read the slot store fails Start.
+// error, with a detail; ReportStatus (and Recover) try again later. A
+// suspended node stays down. Only a failure to read the slot store fails
+// Start.
 func (a *Agent) Start(ctx context.Context) ([]contract.NodeReport, error) {
 	refs, err := a.slots.List()
 	if err != nil {

@@ -98,15 +98,15 @@ func deriveStorageKey(dek *encryption.DataKey, n nodeRef) ([]byte, error) {
 // data directory is encrypted under exactly that key: a new node's
 // directory is made and given the policy; an existing one must already
 // have it. A directory without encryption is refused, never used.
-func (a *Agent) unlockStorage(n nodeRef, dek *encryption.DataKey) (fscrypt.Identifier, error) {
+func (a *Agent) unlockStorage(n nodeRef, dek *encryption.DataKey) error {
 	key, err := deriveStorageKey(dek, n)
 	if err != nil {
-		return fscrypt.Identifier{}, err
+		return err
 	}
 	id, err := fscrypt.AddKey(a.storage, key)
 	clear(key)
 	if err != nil {
-		return id, a.storageError("unlock storage", n, err)
+		return a.storageError("unlock storage", n, err)
 	}
 	d := a.dirsOf(n)
 	if err := a.ensurePolicy(n, d, id); err != nil {
@@ -116,14 +116,14 @@ func (a *Agent) unlockStorage(n nodeRef, dek *encryption.DataKey) (fscrypt.Ident
 			a.log.Error("remove fscrypt key after a failed unlock", "instance", n.InstanceID, "node", n.NodeID,
 				"storage_key_id", id.String(), "error", rmErr)
 		}
-		return id, err
+		return err
 	}
 	m, err := readMeta(d)
 	if err == nil && m.StorageKeyID != id.String() {
 		m.StorageKeyID = id.String()
 		err = writeMeta(d, m)
 	}
-	return id, err
+	return err
 }
 
 // ensurePolicy makes d.data with the policy of id, or checks it has it.

@@ -118,11 +118,7 @@ func (a *Agent) bringUp(ctx context.Context, op string, n nodeRef, slot Slot, re
 	if err != nil || (m.Suspended != "" && !resume) {
 		return err
 	}
-	k, err := a.load(ctx, n, slot)
-	if err != nil {
-		return a.fail(op, n, slot, err)
-	}
-	if _, err := a.unlockStorage(n, k.dek); err != nil {
+	if _, err := a.unlock(ctx, op, n, slot); err != nil {
 		return err
 	}
 	if m, err = readMeta(d); err != nil {

@@ -20,7 +20,7 @@ func runSuspend(ctx context.Context, a *app, args []string) error {
 	if err := parse(fs, args, map[string]*string{"instance": &in.InstanceID}); err != nil {
 		return err
 	}
-	if err := contract.ValidateInstanceName(in.InstanceID); err != nil {
+	if err := in.Validate(); err != nil {
 		return usagef("suspend: %v", err)
 	}
 	return a.nodesCommand(ctx, "suspend", in.InstanceID, contract.OperationSuspend, contract.WorkflowSuspendInstance,
@@ -37,7 +37,7 @@ func runResume(ctx context.Context, a *app, args []string) error {
 	if err := parse(fs, args, map[string]*string{"instance": &in.InstanceID}); err != nil {
 		return err
 	}
-	if err := contract.ValidateInstanceName(in.InstanceID); err != nil {
+	if err := in.Validate(); err != nil {
 		return usagef("resume: %v", err)
 	}
 	return a.nodesCommand(ctx, "resume", in.InstanceID, contract.OperationResume, contract.WorkflowResumeInstance,

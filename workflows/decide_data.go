@@ -122,17 +122,3 @@ func childError(err error) error {
 	}
 	return err
 }
-
-// defaultDeadline is d, or DefaultNodeDeadline when d is zero.
-func defaultDeadline(d contract.Duration) contract.Duration {
-	if d == 0 {
-		return contract.Duration(contract.DefaultNodeDeadline)
-	}
-	return d
-}
-
-// validateNodesInput checks the input of a workflow that acts on every
-// node of an instance.
-func validateNodesInput(instanceID string, deadline time.Duration) error {
-	return errors.Join(contract.ValidateInstanceName(instanceID), contract.ValidateNodeDeadline(deadline))
-}

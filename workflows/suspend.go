@@ -15,8 +15,8 @@ import (
 // InstanceNotFound, InstanceNotActive, what a node reports, NodeDeadline
 // and NodeKeyMismatch.
 func SuspendInstance(ctx workflow.Context, in contract.SuspendInput) (res contract.NodesResult, err error) {
-	in.NodeDeadline = defaultDeadline(in.NodeDeadline)
-	ctx, track, err := begin(ctx, contract.OperationSuspend, in.InstanceID, validateNodesInput(in.InstanceID, in.NodeDeadline.D()))
+	in = in.WithDefaults()
+	ctx, track, err := begin(ctx, contract.OperationSuspend, in.InstanceID, in.Validate())
 	if err != nil {
 		return res, err
 	}
@@ -48,8 +48,8 @@ func SuspendInstance(ctx workflow.Context, in contract.SuspendInput) (res contra
 // standbys, unwrap their key slots, add their fscrypt keys and start their
 // servers. A root key that is still disabled fails KeySuspended.
 func ResumeInstance(ctx workflow.Context, in contract.ResumeInput) (res contract.NodesResult, err error) {
-	in.NodeDeadline = defaultDeadline(in.NodeDeadline)
-	ctx, track, err := begin(ctx, contract.OperationResume, in.InstanceID, validateNodesInput(in.InstanceID, in.NodeDeadline.D()))
+	in = in.WithDefaults()
+	ctx, track, err := begin(ctx, contract.OperationResume, in.InstanceID, in.Validate())
 	if err != nil {
 		return res, err
 	}
