@@ -8,7 +8,7 @@ import (
 
 // injectFault applies the configured faults to one request and reports
 // whether it answered the request.
-func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, rt route) bool {
+func (s *Server) injectFault(w *statusWriter, r *http.Request, rt route) bool {
 	f := s.faults.Load()
 	if f.Latency > 0 {
 		t := time.NewTimer(f.Latency)
@@ -32,17 +32,18 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, rt route) b
 }
 
 // writeFault answers with the error shape of the API that was called.
-func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, rt route, status int) {
+func (s *Server) writeFault(w *statusWriter, r *http.Request, rt route, status int) {
 	w.Header().Set("Retry-After", "1")
 	msg := "Injected fault: the emulator is configured to fail this request"
 	switch rt.kind {
 	case kindToken:
 		writeTokenError(w, r, status, "BXNIM0001E", msg)
-	case kindKP:
+	case kindKP, kindAdmin:
 		code := codeUnavailable
 		if status == http.StatusTooManyRequests {
 			code = codeTooManyRequests
 		}
+		w.reason = code
 		writeKPError(w, newErr(status, code, msg), "Request could not be served")
 	default:
 		code := "service_unavailable"

@@ -88,10 +88,14 @@ func nonNil[T any](items []T) []T {
 	return items
 }
 
-// statusWriter records the status for the request log.
+// statusWriter records what a request was answered, for the request log
+// and the activity record.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	reason string // Key Protect reason code of an error answer
+	iamID  string // the verified bearer token's identity
+	keyID  string // the key the request resolved or created
 }
 
 func (w *statusWriter) WriteHeader(code int) {

@@ -46,6 +46,7 @@ const (
 	OpIAMListPolicies     = "iam_list_policies"
 	OpIAMGetPolicy        = "iam_get_policy"
 	OpIAMDeletePolicy     = "iam_delete_policy"
+	OpActivity            = "activity" // GET /admin/v1/activity
 	OpHealth              = "health"
 	OpNotImplemented      = "not_implemented"
 	OpNotFound            = "not_found"
@@ -61,7 +62,7 @@ var allOps = []string{
 	OpCreateRegistration, OpUpdateRegistration, OpReplaceRegistration,
 	OpDeleteRegistration, OpCreateAlias, OpDeleteAlias, OpListKeyRings,
 	OpCreateKeyRing, OpDeleteKeyRing, OpIAMCreatePolicy, OpIAMListPolicies,
-	OpIAMGetPolicy, OpIAMDeletePolicy, OpHealth, OpNotImplemented, OpNotFound,
+	OpIAMGetPolicy, OpIAMDeletePolicy, OpActivity, OpHealth, OpNotImplemented, OpNotFound,
 }
 
 // stats counts requests per operation; the map is fixed at creation so
