@@ -17,8 +17,8 @@ import (
 )
 
 // The activity record stands in for the Activity Tracker events of Key
-// Protect: one record per Key Protect request, answered, refused or
-// faulted. It names who did what to which key and how it
+// Protect: one record per Key Protect request, answered, refused,
+// faulted or dropped. It names who did what to which key and how it
 // ended, and never holds a secret (no token, API key, payload, plaintext
 // or ciphertext).
 
@@ -30,7 +30,7 @@ type ActivityRecord struct {
 	Action        string    `json:"action"`        // the route's Op* constant, e.g. "rotate"
 	KeyID         string    `json:"keyId"`         // the key's ID (aliases resolved); empty if the request names none
 	CorrelationID string    `json:"correlationId"` // the Correlation-Id header as sent
-	Status        int       `json:"status"`        // the HTTP status answered
+	Status        int       `json:"status"`        // the HTTP status answered (or, dropped, that would have been)
 	Reason        string    `json:"reason"`        // the Key Protect reason code of an error answer
 	Outcome       string    `json:"outcome"`       // "success" (status below 400) or "failure"
 }

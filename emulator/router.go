@@ -48,6 +48,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Debug("request", "op", rt.op, "method", r.Method, "path", r.URL.Path,
 		"status", sw.status, "duration", time.Since(start))
+	if sw.discard {
+		s.loseAnswer(w, rt.op)
+	}
 }
 
 // answer answers the request with an injected fault or its handler.
@@ -57,6 +60,7 @@ func (s *Server) answer(sw *statusWriter, r *http.Request, rt route) {
 		sw.Header().Set("Correlation-Id", id)
 	}
 	if !s.injectFault(sw, r, rt) {
+		sw.discard = s.drops.take(rt.op)
 		s.dispatch(sw, r, rt)
 	}
 }

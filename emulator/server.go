@@ -22,6 +22,7 @@ type Server struct {
 	stats    *stats
 	faults   atomic.Pointer[Faults]
 	activity *activityLog
+	drops    drops
 
 	mu     sync.RWMutex // guards st
 	st     *store

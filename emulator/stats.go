@@ -98,9 +98,10 @@ func (s *Server) Stats() map[string]int64 {
 	return out
 }
 
-// ResetStats sets every counter back to zero.
+// ResetStats sets every counter, and DroppedResponses, back to zero.
 func (s *Server) ResetStats() {
 	for _, c := range s.stats.counts {
 		c.Store(0)
 	}
+	s.drops.reset()
 }
