@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/byokflow/byokflow/emulator"
+	"github.com/byokflow/byokflow/emulator/emulatortest"
 )
 
 func TestSetupDev_IdempotentFixedValues(t *testing.T) {
@@ -18,6 +19,7 @@ func TestSetupDev_IdempotentFixedValues(t *testing.T) {
 	require.Equal(t, first, second)
 	require.Equal(t, emulator.DevAccount{
 		AccountID: emulator.DevAccountID, OperatorAPIKey: emulator.DevOperatorAPIKey, OperatorIAMID: emulator.DevOperatorIAMID,
+		ApproverAPIKey: emulator.DevApproverAPIKey, ApproverIAMID: emulator.DevApproverIAMID,
 		ServiceAPIKey: emulator.DevServiceAPIKey, ServiceIAMID: emulator.DevServiceIAMID, ServiceName: "custom-svc",
 		KPInstanceID: emulator.DevKPInstanceID, PlatformAccountID: emulator.DevPlatformAccountID,
 		CodecAPIKey: emulator.DevCodecAPIKey, CodecIAMID: emulator.DevCodecIAMID, CodecKPInstanceID: emulator.DevCodecKPInstanceID,
@@ -32,7 +34,25 @@ func TestSetupDev_IdempotentFixedValues(t *testing.T) {
 		"export BYOK_ACCOUNT_ID=" + emulator.DevAccountID,
 		"export BYOK_CODEC_API_KEY=" + emulator.DevCodecAPIKey,
 		"export BYOK_CODEC_KP_INSTANCE_ID=" + emulator.DevCodecKPInstanceID,
+		"export BYOK_DEV_APPROVER_API_KEY=" + emulator.DevApproverAPIKey,
 	}, first.ExportLines("http://h:1"))
+}
+
+func TestSetupDev_OlderDataDirGainsApprover(t *testing.T) {
+	dir := t.TempDir()
+	old, err := emulator.New(emulator.Config{DataDir: dir})
+	require.NoError(t, err)
+	require.NoError(t, old.AddAccount(emulator.DevAccountID))
+	require.NoError(t, old.AddKPInstance(emulator.DevAccountID, emulator.DevKPInstanceID))
+	require.NoError(t, old.AddUser(emulator.DevAccountID, emulator.DevOperatorAPIKey, emulator.DevOperatorIAMID,
+		map[string]string{emulator.DevKPInstanceID: "Manager"}))
+	require.NoError(t, old.Close())
+
+	env := emulatortest.Start(t, emulatortest.WithDataDir(dir))
+	k := rootKey(t, env.OperatorClient(t), "from before")
+	got, err := env.ApproverClient(t).GetKey(ctx, k.ID)
+	require.NoError(t, err, "the approver exists and is Manager on the dev instance")
+	require.Equal(t, k.ID, got.ID)
 }
 
 func TestAddIdentity_Rules(t *testing.T) {

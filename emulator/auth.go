@@ -16,6 +16,7 @@ const (
 	accWrite                      // create, rotate, create alias
 	accManage                     // delete, restore, purge, disable, enable, policies, rings
 	accRegister                   // registration create, update, delete: services only
+	accAudit                      // the activity record: users only
 )
 
 // Service roles on a Key Protect instance, weakest first.
@@ -23,7 +24,7 @@ var roleRank = map[string]int{"Reader": 1, "ReaderPlus": 2, "Writer": 3, "Manage
 
 func roleAllows(role string, need access) bool {
 	switch need {
-	case accRead, accCrypto:
+	case accRead, accCrypto, accAudit:
 		return roleRank[role] >= 1
 	case accWrite:
 		return roleRank[role] >= roleRank["Writer"]
@@ -44,6 +45,7 @@ type kpCtx struct {
 	body  []byte
 	ident *identity // set by checkAccess
 	role  string    // the user's role on the instance; "" for services
+	keyID string    // the key resolved or created, for the activity record
 }
 
 // bearer verifies the Authorization header.
@@ -59,13 +61,18 @@ func (s *Server) bearer(r *http.Request) (*claims, error) {
 	return s.tokens.verify(strings.TrimSpace(tok), s.now())
 }
 
-func (s *Server) serveKP(w http.ResponseWriter, r *http.Request, rt route) {
+func (s *Server) serveKP(w *statusWriter, r *http.Request, rt route) {
 	k := &kpCtx{w: w, r: r, rt: rt, args: rt.args, inst: r.Header.Get("Bluemix-Instance")}
 	e := s.prepareKP(k)
 	if e == nil {
 		e = rt.kp(s, k)
 	}
+	if k.c != nil {
+		w.iamID = k.c.IAMID
+	}
+	w.keyID = k.keyID
 	if e != nil {
+		w.reason = e.code
 		writeKPError(w, e, rt.what)
 	}
 }
@@ -133,6 +140,10 @@ func (s *Server) checkUser(k *kpCtx, ident *identity, inst *instance) *apiError 
 }
 
 func (s *Server) checkService(ident *identity, inst *instance, need access, keyID string) *apiError {
+	if need == accAudit {
+		return newErr(http.StatusForbidden, codeInsufficientRole,
+			fmt.Sprintf("Service ID %s cannot read the activity record: only users with a role on the instance can", ident.IAMID))
+	}
 	if need == accWrite || need == accManage {
 		return newErr(http.StatusForbidden, codeInsufficientRole,
 			fmt.Sprintf("Service ID %s cannot administer keys: only wrap, unwrap, rewrap, reads and registrations are allowed to services", ident.IAMID))
@@ -157,6 +168,7 @@ func (s *Server) accessKey(k *kpCtx) (*key, *apiError) {
 	if kk != nil {
 		id = kk.ID
 	}
+	k.keyID = id
 	if e := s.checkAccess(k, id); e != nil {
 		return nil, e
 	}

@@ -12,6 +12,11 @@ const (
 	DevServiceAPIKey  = "byok-dev-service-apikey-00000000000000000001"
 	DevServiceIAMID   = "iam-ServiceId-5e7a9c1b-3d2f-4a6b-8c0d-1e2f3a4b5c6d"
 
+	// A second person of the dev account, Manager on the dev instance
+	// like the operator: the other half of a dual-authorization delete.
+	DevApproverAPIKey = "byok-dev-approver-apikey-00000000000000000001"
+	DevApproverIAMID  = "IBMid-byok-dev-approver"
+
 	// The platform's own account (the DBaaS provider's, not the
 	// customer's): the Key Protect instance of the root key that wraps the
 	// Temporal payload codec's keys, and the identity byokflow's programs
@@ -30,6 +35,8 @@ type DevAccount struct {
 	AccountID      string
 	OperatorAPIKey string
 	OperatorIAMID  string
+	ApproverAPIKey string
+	ApproverIAMID  string
 	ServiceAPIKey  string
 	ServiceIAMID   string
 	ServiceName    string
@@ -42,14 +49,17 @@ type DevAccount struct {
 }
 
 // SetupDev creates, idempotently and with the fixed Dev* values, the
-// development account: one Key Protect instance, an operator user with
-// Manager on it, and the DBaaS service ID for Config.ServiceName. It does
-// not create the authorization policy that lets the service use Key
-// Protect: that is the user's step 2.
+// development account: one Key Protect instance, two users with Manager
+// on it (the operator and the approver of dual-authorization deletes),
+// and the DBaaS service ID for Config.ServiceName. Every step creates or
+// updates, so a data directory made by an older emulator gains what it
+// lacks. It does not create the authorization policy that lets the
+// service use Key Protect: that is the user's step 2.
 func (s *Server) SetupDev() (DevAccount, error) {
 	d := DevAccount{
 		AccountID: DevAccountID, KPInstanceID: DevKPInstanceID,
 		OperatorAPIKey: DevOperatorAPIKey, OperatorIAMID: DevOperatorIAMID,
+		ApproverAPIKey: DevApproverAPIKey, ApproverIAMID: DevApproverIAMID,
 		ServiceAPIKey: DevServiceAPIKey, ServiceIAMID: DevServiceIAMID,
 		ServiceName:       s.cfg.ServiceName,
 		PlatformAccountID: DevPlatformAccountID, CodecAPIKey: DevCodecAPIKey,
@@ -60,6 +70,9 @@ func (s *Server) SetupDev() (DevAccount, error) {
 		func() error { return s.AddKPInstance(d.AccountID, d.KPInstanceID) },
 		func() error {
 			return s.AddUser(d.AccountID, d.OperatorAPIKey, d.OperatorIAMID, map[string]string{d.KPInstanceID: "Manager"})
+		},
+		func() error {
+			return s.AddUser(d.AccountID, d.ApproverAPIKey, d.ApproverIAMID, map[string]string{d.KPInstanceID: "Manager"})
 		},
 		func() error { return s.AddServiceID(d.AccountID, d.ServiceName, d.ServiceAPIKey, d.ServiceIAMID) },
 		func() error { return s.AddAccount(d.PlatformAccountID) },
@@ -90,5 +103,6 @@ func (d DevAccount) ExportLines(baseURL string) []string {
 		"export BYOK_ACCOUNT_ID=" + d.AccountID,
 		"export BYOK_CODEC_API_KEY=" + d.CodecAPIKey,
 		"export BYOK_CODEC_KP_INSTANCE_ID=" + d.CodecKPInstanceID,
+		"export BYOK_DEV_APPROVER_API_KEY=" + d.ApproverAPIKey,
 	}
 }

@@ -8,6 +8,8 @@
 //   - Key Protect: /api/v2/... (keys, key actions, versions, policies,
 //     instance policies, registrations, aliases, key rings, import tokens
 //     and secure import).
+//   - The activity record of Key Protect requests, standing in for
+//     Activity Tracker: GET /admin/v1/activity and Server.Activity.
 //
 // The wire contract is the public Key Protect v2 and IAM API as those
 // clients see it; README.md in this folder lists the emulator's own
@@ -17,7 +19,8 @@
 // State lives in memory and, when Config.DataDir is set, in a data
 // directory rewritten atomically after every change; key material is kept
 // there encrypted under a master key of the same directory. Wrap, unwrap
-// and rewrap change no state and never touch the disk.
+// and rewrap change no state; like every Key Protect request they only
+// append a line to the activity record.
 //
 // This package must import nothing but the standard library: no IBM
 // client, no other package of this repository. Test helpers that drive it

@@ -2,9 +2,12 @@ package emulator_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	kp "github.com/IBM/keyprotect-go-client"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/byokflow/byokflow/emulator"
@@ -112,4 +115,102 @@ func TestUnimplemented_Answers501(t *testing.T) {
 	}
 	resp := env.Do(t, http.MethodGet, "/nowhere", "", nil, nil)
 	require.Equal(t, http.StatusNotFound, resp.Status)
+}
+
+func TestDropResponses_RetriedRotate(t *testing.T) {
+	tests := []struct {
+		name     string
+		timing   emulator.Timing
+		retry    int // the status the kp client's retry gets
+		versions int
+	}{
+		{"rotation interval on", emulator.Timing{RotationInterval: time.Hour}, http.StatusConflict, 2},
+		{"guards off", emulator.Timing{}, http.StatusNoContent, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := emulatortest.Start(t, emulatortest.WithMemory(), emulatortest.WithTiming(tc.timing))
+			c := env.OperatorClient(t)
+			k := rootKey(t, c, "rotated once")
+			require.NoError(t, env.Server.DropResponses(emulator.OpRotate, 1))
+			cctx, id := correlated()
+			err := c.Rotate(cctx, k.ID, "")
+			if tc.retry == http.StatusConflict {
+				requireKPErr(t, err, http.StatusConflict, "KEY_ROTATION_NOT_PERMITTED")
+			} else {
+				require.NoError(t, err, "the retry rotates again")
+			}
+			vs, err := c.ListKeyVersions(ctx, k.ID, nil)
+			require.NoError(t, err)
+			require.Len(t, vs.KeyVersion, tc.versions, "the dropped rotate happened")
+			requireAttempts(t, env, id, emulator.OpRotate, http.StatusNoContent, tc.retry)
+		})
+	}
+}
+
+// requireAttempts asserts that the kp client sent op twice with the same
+// correlation ID, the first answer lost and the retry answered retry.
+func requireAttempts(t *testing.T, env *emulatortest.Env, id, op string, first, retry int) {
+	t.Helper()
+	recs := env.Server.Activity(emulator.ActivityFilter{CorrelationID: id})
+	require.Len(t, recs, 2, "one request and one retry with the same Correlation-Id: %+v", recs)
+	require.Equal(t, []string{op, op}, []string{recs[0].Action, recs[1].Action})
+	require.Equal(t, []int{first, retry}, []int{recs[0].Status, recs[1].Status})
+	require.Equal(t, map[string]int64{op: 1}, env.Server.DroppedResponses())
+	require.EqualValues(t, 2, env.Server.Stats()[op])
+}
+
+func TestDropResponses_RetriedDeleteKey(t *testing.T) {
+	env := emulatortest.Start(t, emulatortest.WithMemory())
+	c := env.OperatorClient(t)
+	k := rootKey(t, c, "deleted once")
+	require.NoError(t, env.Server.DropResponses(emulator.OpDeleteKey, 1))
+	cctx, id := correlated()
+	_, err := c.DeleteKey(cctx, k.ID, kp.ReturnMinimal)
+	requireKPErr(t, err, http.StatusGone, "KEY_DELETED_ERR")
+	got, err := c.GetKey(ctx, k.ID)
+	require.NoError(t, err)
+	require.Equal(t, int(kp.Destroyed), got.State, "the dropped delete happened")
+	requireAttempts(t, env, id, emulator.OpDeleteKey, http.StatusNoContent, http.StatusGone)
+}
+
+func TestDropResponses_RetriedCreateRegistration(t *testing.T) {
+	env := emulatortest.Start(t)
+	env.AuthorizeService(t)
+	k := rootKey(t, env.OperatorClient(t), "registered once")
+	require.NoError(t, env.Server.DropResponses(emulator.OpCreateRegistration, 1))
+	tok := env.Token(t, env.Dev.ServiceAPIKey)
+	id := uuid.NewString()
+	send := func() (*http.Response, error) {
+		req, err := http.NewRequest(http.MethodPost, env.URL+emulatortest.RegistrationPath(k.ID, crnA),
+			strings.NewReader(`{"preventKeyDeletion":false}`))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Bluemix-Instance", env.Dev.KPInstanceID)
+		req.Header.Set("Correlation-Id", id)
+		return http.DefaultClient.Do(req)
+	}
+	_, err := send()
+	require.Error(t, err, "no answer: the connection closes")
+	require.Contains(t, err.Error(), "EOF")
+	resp, err := send() // the caller's retry
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusConflict, resp.StatusCode)
+	regs, err := env.OperatorClient(t).ListRegistrations(ctx, k.ID, "")
+	require.NoError(t, err)
+	require.Len(t, regs.Registrations, 1, "the dropped create happened")
+	requireAttempts(t, env, id, emulator.OpCreateRegistration, http.StatusCreated, http.StatusConflict)
+	require.Equal(t, "REGISTRATION_EXISTS_ERR", env.Server.Activity(emulator.ActivityFilter{CorrelationID: id})[1].Reason)
+}
+
+func TestDropResponses_RefusesUnknownOperation(t *testing.T) {
+	env := emulatortest.Start(t, emulatortest.WithMemory())
+	require.Error(t, env.Server.DropResponses("rotat", 1))
+	require.Error(t, env.Server.DropResponses(emulator.OpRotate, -1))
+	require.NoError(t, env.Server.DropResponses(emulator.OpRotate, 2))
+	require.NoError(t, env.Server.DropResponses(emulator.OpRotate, 0), "cancel")
+	c := env.OperatorClient(t)
+	require.NoError(t, c.Rotate(ctx, rootKey(t, c, "not dropped").ID, ""))
+	require.Empty(t, env.Server.DroppedResponses())
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // Wrap, unwrap and rewrap change no state: they run under the read lock
-// and never write to disk.
+// and never write the state (only their activity record line).
 
 // maxWrapPlaintext bounds a caller-supplied DEK.
 const maxWrapPlaintext = 7500

@@ -28,6 +28,7 @@ func (s *Server) createKey(k *kpCtx, overrides bool) *apiError {
 			return e
 		}
 		s.st.Keys[kk.ID] = kk
+		k.keyID = kk.ID
 		for _, a := range kk.Aliases {
 			s.st.aliases[aliasIndex(kk.InstanceID, a.Name)] = kk.ID
 		}

@@ -88,22 +88,34 @@ func nonNil[T any](items []T) []T {
 	return items
 }
 
-// statusWriter records the status for the request log.
+// statusWriter records what a request was answered, for the request log
+// and the activity record.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	reason string // Key Protect reason code of an error answer
+	iamID  string // the verified bearer token's identity
+	keyID  string // the key the request resolved or created
+	// discard: the answer is to be lost (DropResponses); nothing reaches
+	// the connection.
+	discard bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 	}
-	w.ResponseWriter.WriteHeader(code)
+	if !w.discard {
+		w.ResponseWriter.WriteHeader(code)
+	}
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+	}
+	if w.discard {
+		return len(b), nil
 	}
 	return w.ResponseWriter.Write(b)
 }

@@ -1,7 +1,9 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/base64"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -97,4 +99,34 @@ func TestAllowed_Matrix(t *testing.T) {
 	require.Equal(t, codeKeyDeleted, allowed(opRotate, stateDestroyed).code)
 	require.Equal(t, codeInvalidState, allowed(opPurge, stateActive).code)
 	require.Nil(t, allowed(opRestore, stateDestroyed))
+}
+
+func TestActivityLog_KeepsTheLastLimitRecords(t *testing.T) {
+	dir := t.TempDir()
+	a, err := openActivity(dir, 3, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	for i := range 10 {
+		a.add(ActivityRecord{Action: "rotate", Status: 200 + i})
+	}
+	statuses := func(recs []ActivityRecord) []int {
+		var out []int
+		for _, r := range recs {
+			out = append(out, r.Status)
+		}
+		return out
+	}
+	require.Equal(t, []int{207, 208, 209}, statuses(a.list(ActivityFilter{})))
+	require.NoError(t, a.close())
+	data, err := os.ReadFile(filepath.Join(dir, activityFile))
+	require.NoError(t, err)
+	require.Less(t, bytes.Count(data, []byte("\n")), 6, "the file is rewritten at twice the limit")
+
+	f, err := os.OpenFile(filepath.Join(dir, activityFile), os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(`{"action":"torn`)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	again, err := openActivity(dir, 3, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	require.Equal(t, []int{207, 208, 209}, statuses(again.list(ActivityFilter{})), "a torn last line is skipped")
 }

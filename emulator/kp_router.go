@@ -32,7 +32,15 @@ func kpRoute(method string, p []string, q url.Values) route {
 	return rt
 }
 
+// keysRoute maps keys/...; every route there with a path parameter has
+// the key as its first.
 func keysRoute(method string, p []string, q url.Values) route {
+	rt := keysPathRoute(method, p, q)
+	rt.keyArg = len(rt.args) > 0
+	return rt
+}
+
+func keysPathRoute(method string, p []string, q url.Values) route {
 	switch len(p) {
 	case 0:
 		return pick(method, map[string]route{

@@ -191,6 +191,29 @@ func TestDualAuth_DifferentUserMustDelete(t *testing.T) {
 	require.NoError(t, err)
 }
 
+func TestDualAuth_OperatorAndApprover(t *testing.T) {
+	env := emulatortest.Start(t, emulatortest.WithMemory(), emulatortest.WithTiming(emulator.DefaultTiming()))
+	operator, approver := env.OperatorClient(t), env.ApproverClient(t)
+	alone := rootKey(t, operator, "operator alone")
+	_, err := operator.SetDualAuthDeletePolicy(ctx, alone.ID, true)
+	require.NoError(t, err)
+	require.NoError(t, operator.InitiateDualAuthDelete(ctx, alone.ID))
+	_, err = operator.DeleteKey(ctx, alone.ID, kp.ReturnMinimal)
+	requireKPErr(t, err, http.StatusConflict, "AUTHORIZATIONS_NOT_MET")
+	got, err := operator.GetKey(ctx, alone.ID)
+	require.NoError(t, err)
+	require.Equal(t, int(kp.Active), got.State, "a refused delete leaves the key alone")
+
+	two := rootKey(t, operator, "two people")
+	_, err = operator.SetDualAuthDeletePolicy(ctx, two.ID, true)
+	require.NoError(t, err)
+	require.NoError(t, approver.InitiateDualAuthDelete(ctx, two.ID))
+	deleted, err := operator.DeleteKey(ctx, two.ID, kp.ReturnRepresentation)
+	require.NoError(t, err)
+	require.Equal(t, int(kp.Destroyed), deleted.State)
+	require.Equal(t, env.Dev.OperatorIAMID, *deleted.DeletedBy)
+}
+
 func TestDualAuth_LegacyActionNames(t *testing.T) {
 	env := emulatortest.Start(t, emulatortest.WithMemory(), emulatortest.WithTiming(emulator.DefaultTiming()))
 	c := env.OperatorClient(t)

@@ -15,6 +15,7 @@ const (
 	kindToken
 	kindIAM
 	kindKP
+	kindAdmin // the emulator's own /admin routes: Key Protect auth and error shapes, not recorded
 )
 
 // kpHandler serves one Key Protect route; it writes the success answer
@@ -32,6 +33,8 @@ type route struct {
 	kp   kpHandler
 	raw  rawHandler
 	args []string
+	// keyArg: args[0] names a key (ID or alias), for the activity record.
+	keyArg bool
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -39,19 +42,31 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	rt := resolve(r)
 	s.stats.inc(rt.op)
-	defer s.recoverPanic(sw, r, rt)
-	if id := r.Header.Get("Correlation-Id"); id != "" && len(id) <= 128 {
-		sw.Header().Set("Correlation-Id", id)
-	}
-	if !s.injectFault(sw, r, rt) {
-		s.dispatch(sw, r, rt)
+	s.answer(sw, r, rt)
+	if rt.kind == kindKP {
+		s.recordActivity(r, rt, sw)
 	}
 	s.log.Debug("request", "op", rt.op, "method", r.Method, "path", r.URL.Path,
 		"status", sw.status, "duration", time.Since(start))
+	if sw.discard {
+		s.loseAnswer(w, rt.op)
+	}
 }
 
-func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rt route) {
-	if rt.kind == kindKP && rt.kp != nil {
+// answer answers the request with an injected fault or its handler.
+func (s *Server) answer(sw *statusWriter, r *http.Request, rt route) {
+	defer s.recoverPanic(sw, r, rt)
+	if id := r.Header.Get("Correlation-Id"); id != "" && len(id) <= maxHeaderKept {
+		sw.Header().Set("Correlation-Id", id)
+	}
+	if !s.injectFault(sw, r, rt) {
+		sw.discard = s.drops.take(rt.op)
+		s.dispatch(sw, r, rt)
+	}
+}
+
+func (s *Server) dispatch(w *statusWriter, r *http.Request, rt route) {
+	if rt.kp != nil {
 		s.serveKP(w, r, rt)
 		return
 	}
@@ -59,10 +74,11 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rt route) {
 }
 
 // recoverPanic turns a handler bug into a logged 500 instead of a crash.
-func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request, rt route) {
+func (s *Server) recoverPanic(w *statusWriter, r *http.Request, rt route) {
 	if v := recover(); v != nil {
 		s.log.Error("handler panic", "op", rt.op, "method", r.Method, "path", r.URL.Path,
 			"panic", v, "stack", string(debug.Stack()))
+		w.reason = codeInternal
 		writeJSON(w, http.StatusInternalServerError, internalErr().envelope("Request could not be served"))
 	}
 }
@@ -108,6 +124,11 @@ func otherRoute(method string, segs []string) route {
 		return route{op: OpHealth, raw: serveHealth}
 	case len(segs) >= 1 && segs[0] == "v1":
 		return iamRoute(method, segs[1:])
+	case len(segs) == 3 && segs[0] == "admin" && segs[1] == "v1" && segs[2] == "activity":
+		if method == http.MethodGet {
+			return route{op: OpActivity, kind: kindAdmin, what: "Activity could not be listed", need: accAudit, kp: handleActivity}
+		}
+		return route{op: OpNotImplemented, kind: kindAdmin, what: "Request could not be served", kp: handleNotImplemented}
 	}
 	return route{op: OpNotFound, raw: serveNotFound}
 }

@@ -15,12 +15,14 @@ import (
 // Server is one emulator: IAM and Key Protect state plus their HTTP
 // handler. It is safe for concurrent use.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	master cipher.AEAD
-	tokens *tokens
-	stats  *stats
-	faults atomic.Pointer[Faults]
+	cfg      Config
+	log      *slog.Logger
+	master   cipher.AEAD
+	tokens   *tokens
+	stats    *stats
+	faults   atomic.Pointer[Faults]
+	activity *activityLog
+	drops    drops
 
 	mu     sync.RWMutex // guards st
 	st     *store
@@ -48,6 +50,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.st = st
+	if s.activity, err = openActivity(cfg.DataDir, activityLimit, s.log); err != nil {
+		return nil, err
+	}
 	s.SetFaults(cfg.Faults)
 	s.log.Info("emulator state loaded", "data_dir", cfg.DataDir, "keys", len(st.Keys),
 		"identities", len(st.Identities), "policies", len(st.Policies))
@@ -112,12 +117,13 @@ func (s *Server) SetFaults(f Faults) { s.faults.Store(&f) }
 func (s *Server) Faults() Faults { return *s.faults.Load() }
 
 // Close marks the server closed; later mutating requests are refused.
-// The state is already on disk: every change is written when made.
+// The state is already on disk: every change is written when made. The
+// activity record is synced to disk; later records stay in memory.
 func (s *Server) Close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.closed = true
-	return nil
+	s.mu.Unlock()
+	return s.activity.close()
 }
 
 func (s *Server) now() time.Time { return s.cfg.Clock() }

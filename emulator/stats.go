@@ -46,6 +46,7 @@ const (
 	OpIAMListPolicies     = "iam_list_policies"
 	OpIAMGetPolicy        = "iam_get_policy"
 	OpIAMDeletePolicy     = "iam_delete_policy"
+	OpActivity            = "activity" // GET /admin/v1/activity
 	OpHealth              = "health"
 	OpNotImplemented      = "not_implemented"
 	OpNotFound            = "not_found"
@@ -61,7 +62,7 @@ var allOps = []string{
 	OpCreateRegistration, OpUpdateRegistration, OpReplaceRegistration,
 	OpDeleteRegistration, OpCreateAlias, OpDeleteAlias, OpListKeyRings,
 	OpCreateKeyRing, OpDeleteKeyRing, OpIAMCreatePolicy, OpIAMListPolicies,
-	OpIAMGetPolicy, OpIAMDeletePolicy, OpHealth, OpNotImplemented, OpNotFound,
+	OpIAMGetPolicy, OpIAMDeletePolicy, OpActivity, OpHealth, OpNotImplemented, OpNotFound,
 }
 
 // stats counts requests per operation; the map is fixed at creation so
@@ -97,9 +98,10 @@ func (s *Server) Stats() map[string]int64 {
 	return out
 }
 
-// ResetStats sets every counter back to zero.
+// ResetStats sets every counter, and DroppedResponses, back to zero.
 func (s *Server) ResetStats() {
 	for _, c := range s.stats.counts {
 		c.Store(0)
 	}
+	s.drops.reset()
 }

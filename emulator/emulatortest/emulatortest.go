@@ -82,6 +82,13 @@ func (e *Env) OperatorClient(t testing.TB) *kp.Client {
 	return e.KPClient(t, e.Dev.OperatorAPIKey, e.Dev.KPInstanceID)
 }
 
+// ApproverClient is a Key Protect client of the approver, the second
+// Manager of the development instance (the other person of a
+// dual-authorization delete).
+func (e *Env) ApproverClient(t testing.TB) *kp.Client {
+	return e.KPClient(t, e.Dev.ApproverAPIKey, e.Dev.KPInstanceID)
+}
+
 // ServiceClient is a Key Protect client of the DBaaS service ID on the
 // development instance.
 func (e *Env) ServiceClient(t testing.TB) *kp.Client {

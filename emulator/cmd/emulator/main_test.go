@@ -46,7 +46,7 @@ func startDev(t *testing.T, bin, dataDir string) (map[string]string, *exec.Cmd) 
 		close(lines)
 	}()
 	env := map[string]string{}
-	for len(env) < 7 {
+	for want := len(emulator.DevAccount{}.ExportLines("")); len(env) < want; {
 		select {
 		case line, ok := <-lines:
 			require.True(t, ok, "stdout closed after %d lines", len(env))
@@ -78,7 +78,7 @@ func TestDevBinary_ExportsWorkingSettings(t *testing.T) {
 	data := t.TempDir()
 	env, cmd := startDev(t, bin, data)
 	for _, name := range []string{"IBMCLOUD_API_KEY", "BYOK_SERVICE_API_KEY", "BYOK_SERVICE_NAME", "BYOK_KP_URL",
-		"BYOK_KP_INSTANCE_ID", "BYOK_IAM_URL", "BYOK_ACCOUNT_ID"} {
+		"BYOK_KP_INSTANCE_ID", "BYOK_IAM_URL", "BYOK_ACCOUNT_ID", "BYOK_DEV_APPROVER_API_KEY"} {
 		require.NotEmpty(t, env[name], name)
 	}
 	require.Equal(t, env["BYOK_KP_URL"], env["BYOK_IAM_URL"])
