@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -54,4 +55,37 @@ func TestApprovalVerdict_OnlyAnotherIAMIDsFreshAuthorizationCounts(t *testing.T)
 				CorrelationID: "corr-" + tt.want, Comment: "c"}, got)
 		})
 	}
+}
+
+// The approval activities against Key Protect (the emulator) with the real
+// clients: only the approver's own setKeyForDeletion proves the approval.
+func TestVerifyApproval_OnlyTheApproversAuthorizationCounts(t *testing.T) {
+	h := newCatalogHarness(t)
+	key := h.rootKey("orders-root").ID
+	h.instanceOn("orders-db", key)
+	ctx := context.Background()
+	var prep, again contract.PrepareApprovalResult
+	prepare := contract.PrepareApprovalInput{InstanceID: "orders-db", RootKeyID: key}
+	require.NoError(t, h.run(contract.ActivityPrepareApproval, prepare, &prep))
+	require.NoError(t, h.run(contract.ActivityPrepareApproval, prepare, &again))
+	require.Equal(t, contract.PrepareApprovalResult{RequesterIAMID: h.emu.Dev.OperatorIAMID, PolicyEnabled: true}, prep)
+	require.False(t, again.PolicyEnabled, "the policy is found, not set twice")
+	verify := contract.VerifyApprovalInput{InstanceID: "orders-db", RootKeyID: key, RequesterIAMID: prep.RequesterIAMID,
+		NotBefore: time.Now().Add(-time.Minute)}
+
+	none := h.run(contract.ActivityVerifyApproval, verify, nil)
+	require.NoError(t, h.operator.InitiateDualAuthDelete(ctx, key))
+	own := h.run(contract.ActivityVerifyApproval, verify, nil)
+	require.NoError(t, h.emu.ApproverClient(t).InitiateDualAuthDelete(ctx, key))
+	var approval contract.ShredApproval
+	require.NoError(t, h.run(contract.ActivityVerifyApproval, verify, &approval))
+
+	requireTyped(t, none, contract.ErrTypeApprovalNotProven, "Key Protect does not show the key set for deletion")
+	requireTyped(t, own, contract.ErrTypeApprovalNotProven, "by "+h.emu.Dev.OperatorIAMID+", the requester's own IAM id")
+	require.Equal(t, h.emu.Dev.ApproverIAMID, approval.ApproverIAMID)
+	require.Equal(t, h.emu.Dev.OperatorIAMID, approval.RequesterIAMID)
+	require.NotEmpty(t, approval.CorrelationID)
+	require.WithinDuration(t, time.Now(), approval.SetForDeletionAt, time.Minute)
+	require.Equal(t, []string{"instance.create", "instance.active", "shred.approval.requested", "shred.approval.verified"},
+		h.auditOps("orders-db"))
 }
