@@ -224,7 +224,7 @@ func TestShred_TwoPersonRule(t *testing.T) {
 	// Around the CLI: the requester sets the key for deletion and signals.
 	ctx := context.Background()
 	require.NoError(t, s.Emu.OperatorClient(t).InitiateDualAuthDelete(ctx, key))
-	c := rawClient(t)
+	c := s.codecClient(t)
 	require.NoError(t, c.SignalWorkflow(ctx, workflow, "", contract.SignalApprove,
 		contract.ApproveSignal{Principal: dev.ApproverIAMID}))
 	eventually(t, "the workflow to check Key Protect's records", func() bool {
@@ -271,7 +271,7 @@ func (s *Stack) setForDeletion(t *testing.T, keyID string) bool {
 
 // progressNotes are the notes of a workflow's progress query, joined.
 func (s *Stack) progressNotes(t *testing.T, workflowID string) string {
-	v, err := rawClient(t).QueryWorkflow(context.Background(), workflowID, "", contract.QueryProgress)
+	v, err := s.codecClient(t).QueryWorkflow(context.Background(), workflowID, "", contract.QueryProgress)
 	if err != nil {
 		return ""
 	}
