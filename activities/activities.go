@@ -12,6 +12,7 @@ import (
 	"github.com/byokflow/byokflow/catalog"
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/internal/ibmenv"
+	"github.com/byokflow/byokflow/internal/kprecords"
 )
 
 // Config is what the activities need to know about their environment.
@@ -35,8 +36,21 @@ type KeyAdmin interface {
 	GetKeyMetadata(ctx context.Context, idOrAlias string) (*kp.Key, error)
 	RotateV2(ctx context.Context, idOrAlias string, newKey *kp.KeyPayload) error
 	DeleteKey(ctx context.Context, idOrAlias string, prefer kp.PreferReturn, callOpts ...kp.CallOpt) (*kp.Key, error)
+	SetDualAuthDeletePolicy(ctx context.Context, idOrAlias string, enabled bool) (*kp.Policy, error)
 	WrapV2(ctx context.Context, idOrAlias string, plainText []byte, additionalAuthData *[]string) (*kp.KeyActionResponse, error)
 	UnwrapV2(ctx context.Context, idOrAlias string, cipherText []byte, additionalAuthData *[]string) ([]byte, []byte, error)
+}
+
+// KeyRecords reads, with the operator identity, what Key Protect and IAM
+// record that keyprotect-go-client does not parse (package
+// internal/kprecords): a key's dual-authorization deletion state, its
+// registrations, the activity record of calls on it, and the operator's
+// own IAM id.
+type KeyRecords interface {
+	DeletionAuthorization(ctx context.Context, keyID string) (kprecords.DeletionAuthorization, error)
+	Registrations(ctx context.Context, keyID string) ([]kprecords.Registration, error)
+	Activity(ctx context.Context, f kprecords.ActivityFilter) ([]kprecords.Activity, error)
+	IAMID() (string, error)
 }
 
 // Registrar creates and deletes Key Protect registrations with the service
@@ -57,9 +71,10 @@ type PolicyAPI interface {
 
 // The real clients plug in unchanged.
 var (
-	_ KeyAdmin  = (*kp.Client)(nil)
-	_ PolicyAPI = (*iampolicymanagementv1.IamPolicyManagementV1)(nil)
-	_ Registrar = (*ServiceRegistrar)(nil)
+	_ KeyAdmin   = (*kp.Client)(nil)
+	_ PolicyAPI  = (*iampolicymanagementv1.IamPolicyManagementV1)(nil)
+	_ Registrar  = (*ServiceRegistrar)(nil)
+	_ KeyRecords = (*kprecords.Client)(nil)
 )
 
 // Clients are the activities' collaborators. Each is built once per
@@ -73,8 +88,12 @@ type Clients struct {
 	// instance, once per instance; nil serves only the default instance.
 	KeysFor      func(kpInstanceID string) (KeyAdmin, error)
 	RegistrarFor func(kpInstanceID string) (Registrar, error)
-	Policies     PolicyAPI
-	Catalog      *catalog.Catalog
+	// Records and RecordsFor read Key Protect's records (the default
+	// instance's, another instance's).
+	Records    KeyRecords
+	RecordsFor func(kpInstanceID string) (KeyRecords, error)
+	Policies   PolicyAPI
+	Catalog    *catalog.Catalog
 }
 
 // Activities implements every control-plane activity of contract/control.go.
@@ -141,6 +160,8 @@ func (a *Activities) Register(w worker.ActivityRegistry) {
 		{contract.ActivityProveKeyDestroyed, a.ProveKeyDestroyed},
 		{contract.ActivityMarkBackupsUnrecoverable, a.MarkBackupsUnrecoverable},
 		{contract.ActivityWriteShredCertificate, a.WriteShredCertificate},
+		{contract.ActivityPrepareApproval, a.PrepareApproval},
+		{contract.ActivityVerifyApproval, a.VerifyApproval},
 		{contract.ActivityRecordNodeReports, a.RecordNodeReports},
 		{contract.ActivityRegisterHost, a.RegisterHost},
 	} {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/byokflow/byokflow/catalog"
 	"github.com/byokflow/byokflow/internal/ibmenv"
+	"github.com/byokflow/byokflow/internal/kprecords"
 )
 
 // Dial builds the real clients from env, once, and returns the activities
@@ -54,8 +55,16 @@ func dialIBM(env ibmenv.Env) (Clients, error) {
 	}
 	keysFor := func(id string) (KeyAdmin, error) { return env.ForKPInstance(id).OperatorKP() }
 	registrar, _ := registrarFor(env.KPInstanceID)
+	operatorAuth, err := env.OperatorAuthenticator()
+	if err != nil {
+		return Clients{}, err
+	}
+	recordsFor := func(id string) (KeyRecords, error) {
+		return kprecords.New(env.KPURL, id, operatorAuth, &http.Client{Timeout: ibmenv.ClientTimeout}), nil
+	}
+	records, _ := recordsFor(env.KPInstanceID)
 	return Clients{Keys: keys, Registrar: registrar, KeysFor: keysFor, RegistrarFor: registrarFor,
-		Policies: policies}, nil
+		Records: records, RecordsFor: recordsFor, Policies: policies}, nil
 }
 
 // ConfigOf is the activities' configuration from the environment.

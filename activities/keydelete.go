@@ -52,8 +52,10 @@ func rootKeyState(id string, key *kp.Key) contract.RootKeyState {
 }
 
 // DeleteRootKey deletes the root key with the operator identity. When
-// registrations remain (of instances that are gone: the workflow's guards
-// ran before) it deletes with force. A key already deleted is success. A
+// Key Protect refuses because registrations remain, it lists them again:
+// when they are only this instance's and those of byokflow instances that
+// are gone it deletes with force; any other fails ForeignRegistrations
+// (one may have been added since the workflow's guards ran). A key already deleted is success. A
 // dual-auth key that no second user authorized fails with the retryable
 // DualAuthPending, so the workflow's retry policy waits for the
 // authorization. A registration with a retention policy fails
@@ -67,6 +69,10 @@ func (a *Activities) DeleteRootKey(ctx context.Context, in contract.DeleteRootKe
 	}
 	key, err := keys.DeleteKey(ctx, in.RootKeyID, kp.ReturnRepresentation)
 	if f, ok := kpFailureOf(err); ok && f.has(codeProtectedResource) {
+		use := keyUse{instanceID: in.InstanceID, crn: in.InstanceCRN, rootKeyID: in.RootKeyID, kpInstanceID: in.KPInstanceID}
+		if _, err := a.checkRegistrations(ctx, use); err != nil {
+			return res, err
+		}
 		res.Forced = true
 		key, err = keys.DeleteKey(ctx, in.RootKeyID, kp.ReturnRepresentation, kp.ForceOpt{Force: true})
 	}

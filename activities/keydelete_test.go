@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/byokflow/byokflow/catalog"
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/emulator"
 )
@@ -55,6 +56,7 @@ func TestDeleteRootKey_RemainingRegistrationForcesDeletion(t *testing.T) {
 	h := newCatalogHarness(t)
 	h.emu.AuthorizeService(t)
 	key := h.rootKey("orders-root")
+	h.goneInstance("failed-db", key.ID)
 	h.emu.Register(t, key.ID, instanceCRN(h.acts.cfg, "failed-db"), false)
 
 	res, err := h.deleteRootKey(key.ID)
@@ -65,10 +67,33 @@ func TestDeleteRootKey_RemainingRegistrationForcesDeletion(t *testing.T) {
 	require.EqualValues(t, 2, h.emu.Server.Stats()[emulator.OpDeleteKey], "plain, then forced")
 }
 
+// goneInstance records instance id on keyID and marks it failed: a
+// registration of its CRN is byokflow's own, left behind.
+func (h *harness) goneInstance(id, keyID string) {
+	h.t.Helper()
+	h.instanceOn(id, keyID)
+	require.NoError(h.t, h.cat.SetInstanceState(context.Background(), id, catalog.InstanceFailed, "x"))
+}
+
+func TestDeleteRootKey_ForeignRegistrationIsNeverForced(t *testing.T) {
+	h := newCatalogHarness(t)
+	h.emu.AuthorizeService(t)
+	key := h.rootKey("orders-root")
+	foreign := "crn:v1:bluemix:public:cloud-object-storage:global:a/acct:bucket:logs"
+	h.emu.Register(t, key.ID, foreign, false)
+
+	_, err := h.deleteRootKey(key.ID)
+
+	requireTyped(t, err, contract.ErrTypeForeignRegistrations, foreign, "no flag overrides this")
+	require.Equal(t, contract.KPStateActive, h.keyState(key.ID).State)
+	require.EqualValues(t, 1, h.emu.Server.Stats()[emulator.OpDeleteKey], "never forced")
+}
+
 func TestDeleteRootKey_RetentionPolicyIsBlocked(t *testing.T) {
 	h := newCatalogHarness(t)
 	h.emu.AuthorizeService(t)
 	key := h.rootKey("orders-root")
+	h.goneInstance("kept-db", key.ID)
 	h.emu.Register(t, key.ID, instanceCRN(h.acts.cfg, "kept-db"), true)
 
 	_, err := h.deleteRootKey(key.ID)

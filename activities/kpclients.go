@@ -15,11 +15,16 @@ type kpClients struct {
 	multi      bool // the factories can build clients for any instance
 	keys       *clientcache.Cache[KeyAdmin]
 	registrars *clientcache.Cache[Registrar]
+	records    *clientcache.Cache[KeyRecords]
 }
 
 func newKPClients(def string, c Clients) *kpClients {
 	k := &kpClients{def: def, multi: c.KeysFor != nil && c.RegistrarFor != nil,
-		keys: clientcache.New(c.KeysFor), registrars: clientcache.New(c.RegistrarFor)}
+		keys: clientcache.New(c.KeysFor), registrars: clientcache.New(c.RegistrarFor),
+		records: clientcache.New(c.RecordsFor)}
+	if c.Records != nil {
+		k.records.Put(def, c.Records)
+	}
 	if c.Keys != nil {
 		k.keys.Put(def, c.Keys)
 	}
@@ -76,4 +81,18 @@ func (a *Activities) registrarFor(id, verb string) (Registrar, error) {
 		return nil, fmt.Errorf("dial Key Protect instance %s: %w", id, err)
 	}
 	return registrar, nil
+}
+
+// recordsFor reads Key Protect's records of instance id (empty: the
+// default instance) with the operator identity.
+func (a *Activities) recordsFor(id, verb string) (KeyRecords, error) {
+	id, err := a.kpInstance(id, verb)
+	if err != nil {
+		return nil, err
+	}
+	records, err := a.kp.records.Get(id)
+	if err != nil {
+		return nil, fmt.Errorf("dial Key Protect instance %s: %w", id, err)
+	}
+	return records, nil
 }

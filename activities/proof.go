@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -27,12 +28,13 @@ type probeDetail struct {
 	Ciphertext   []byte   `json:"ciphertext"`
 }
 
-// WrapProbe wraps a probe under the root key with the operator identity,
-// before the key is deleted, and keeps the wrapped probe in the audit
-// trail, so that an unwrap of it can later prove the deletion. The probe
-// is not a key: its plaintext is derived from public ids and protects
-// nothing, so no secret reaches the control plane. A probe kept by an
-// earlier attempt or run of the same instance and key is returned as is.
+// WrapProbe wraps a probe under the root key with the operator identity
+// and keeps the wrapped probe in the audit trail, so that an unwrap of it
+// can later prove the key's deletion. Provisioning wraps it, so a
+// crypto-shred's proof never needs a ciphertext that protects data. The
+// probe is not a key: its plaintext is 32 random bytes, forgotten at
+// once, that protect nothing. A probe kept by an earlier attempt or run
+// of the same instance and key is returned as is.
 func (a *Activities) WrapProbe(ctx context.Context, in contract.WrapProbeInput) (contract.WrapProbeResult, error) {
 	var res contract.WrapProbeResult
 	op := a.operatorOp(in.KPInstanceID, "wrap shred probe of instance "+in.InstanceID+" under root key", in.RootKeyID)
@@ -44,8 +46,10 @@ func (a *Activities) WrapProbe(ctx context.Context, in contract.WrapProbeInput) 
 		return kept, err
 	}
 	aad := []string{"byokflow-shred-probe:" + in.InstanceID}
-	plain := probePlaintext(in.InstanceID, in.RootKeyID)
+	plain := make([]byte, 32)
+	_, _ = rand.Read(plain)
 	wrapped, err := keys.WrapV2(ctx, in.RootKeyID, []byte(base64.StdEncoding.EncodeToString(plain)), &aad)
+	clear(plain)
 	if err != nil {
 		return res, classifyKP(err, op)
 	}
@@ -56,12 +60,6 @@ func (a *Activities) WrapProbe(ctx context.Context, in contract.WrapProbeInput) 
 	return res, a.auditOrRetry(ctx, op.subject(), auditEntry{operation: opShredProbe, instanceID: in.InstanceID,
 		rootKeyID: in.RootKeyID, detail: map[string]any{"probe": probeDetail{RootKeyID: in.RootKeyID,
 			KeyVersionID: res.KeyVersionID, AAD: aad, Ciphertext: res.Ciphertext}}})
-}
-
-// probePlaintext is the public 32-byte probe of an instance and key.
-func probePlaintext(instanceID, rootKeyID string) []byte {
-	sum := sha256.Sum256([]byte("byokflow-shred-probe:" + instanceID + ":" + rootKeyID))
-	return sum[:]
 }
 
 // keptProbe finds a probe of the instance and key in the audit trail.
@@ -82,10 +80,10 @@ func (a *Activities) keptProbe(ctx context.Context, in contract.WrapProbeInput) 
 }
 
 // ProveKeyDestroyed asks Key Protect, with the operator identity, to
-// unwrap a ciphertext the root key made before its deletion, and returns
+// unwrap the probe the root key wrapped before its deletion, and returns
 // the refusal as evidence: 410 (the key is destroyed) or 404 (purged). It
-// unwraps only after Key Protect reports the key Destroyed, so a live
-// backup DEK never reaches the control plane. A key that is not destroyed,
+// unwraps only after Key Protect reports the key Destroyed, and the probe
+// protects nothing, so no data key ever reaches the control plane. A key that is not destroyed,
 // or any other answer, fails ShredUnproven; an outage is retried.
 func (a *Activities) ProveKeyDestroyed(ctx context.Context, in contract.ProveKeyDestroyedInput) (contract.ShredProof, error) {
 	op := a.operatorOp(in.KPInstanceID, "prove deletion of root key", in.RootKeyID)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/IBM/go-sdk-core/v5/core"
+
+	"github.com/byokflow/byokflow/internal/kprecords"
 )
 
 // ServiceRegistrar makes Key Protect registrations (key <-> cloud resource
@@ -94,42 +96,7 @@ func (r *ServiceRegistrar) do(ctx context.Context, method, keyID, crn string, bo
 
 // KPError is a Key Protect error answer received outside
 // keyprotect-go-client: the HTTP status, the reason codes and a message.
-type KPError struct {
-	StatusCode int
-	Codes      []string
-	Message    string
-}
+type KPError = kprecords.Error
 
-// Error renders the status, the reason codes and the message.
-func (e *KPError) Error() string {
-	return fmt.Sprintf("key protect answered HTTP %d %v: %s", e.StatusCode, e.Codes, e.Message)
-}
-
-// parseKPError reads the error envelope of spec section 4.1. A body that
-// is not one keeps only the status.
-func parseKPError(status int, body []byte) *KPError {
-	var env struct {
-		Resources []struct {
-			ErrorMsg string `json:"errorMsg"`
-			Reasons  []struct {
-				Code    string `json:"code"`
-				Message string `json:"message"`
-			} `json:"reasons"`
-		} `json:"resources"`
-	}
-	e := &KPError{StatusCode: status, Message: http.StatusText(status)}
-	if json.Unmarshal(body, &env) != nil || len(env.Resources) == 0 {
-		return e
-	}
-	res := env.Resources[0]
-	if res.ErrorMsg != "" {
-		e.Message = res.ErrorMsg
-	}
-	for _, r := range res.Reasons {
-		e.Codes = append(e.Codes, r.Code)
-		if r.Message != "" {
-			e.Message = r.Message
-		}
-	}
-	return e
-}
+// parseKPError reads the error envelope of spec section 4.1.
+func parseKPError(status int, body []byte) *KPError { return kprecords.ParseError(status, body) }

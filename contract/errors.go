@@ -84,6 +84,15 @@ const (
 	// while a registered resource has a retention policy
 	// (preventKeyDeletion), even with force.
 	ErrTypeKeyDeletionBlocked = "KeyDeletionBlocked"
+	// ErrTypeForeignRegistrations: Key Protect lists resources of other
+	// services (or other byokflow deployments) registered with the root key
+	// a crypto-shred would delete; the message names each CRN. No flag
+	// overrides it: those resources would be destroyed too.
+	ErrTypeForeignRegistrations = "ForeignRegistrations"
+	// ErrTypeApprovalNotProven: Key Protect does not show the root key set
+	// for deletion by an IAM id other than the requester's; the crypto-shred
+	// keeps waiting. The message says what Key Protect shows.
+	ErrTypeApprovalNotProven = "ApprovalNotProven"
 	// ErrTypeShredUnproven: after its deletion the root key still unwraps,
 	// or Key Protect answered something other than "destroyed": nothing
 	// proves the shred. The message says what Key Protect answered.
@@ -129,7 +138,8 @@ func NonRetryableErrorTypes() []string {
 		ErrTypeKeySlotConflict, ErrTypeKeySlotInvalid, ErrTypeKeySlotMissing,
 		ErrTypeBackupUnrecoverable, ErrTypeBackupCorrupt, ErrTypeBackupNotFound,
 		ErrTypeKeyInUse, ErrTypeBackupsRetained, ErrTypeApprovalExpired,
-		ErrTypeKeyDeletionBlocked, ErrTypeShredUnproven, ErrTypeStorageUnsupported,
+		ErrTypeKeyDeletionBlocked, ErrTypeForeignRegistrations, ErrTypeApprovalNotProven,
+		ErrTypeShredUnproven, ErrTypeStorageUnsupported,
 		ErrTypeNodeNotServing,
 	}
 }

@@ -12,9 +12,15 @@ const WorkflowCryptoShred = "CryptoShred"
 // OperationShred is the ByokOperation search attribute value of CryptoShred.
 const OperationShred = "shred"
 
-// SignalApprove is the signal that approves a crypto-shred waiting for a
-// second person (ShredInput.RequireApproval). Its value is an ApproveSignal.
+// SignalApprove tells a crypto-shred waiting for a second person
+// (ShredInput.RequireApproval) that an approver has set its root key for
+// deletion in Key Protect. Its value is an ApproveSignal; the workflow
+// believes Key Protect, not the signal.
 const SignalApprove = "approve"
+
+// QueryApproval answers an ApprovalState: whether the crypto-shred waits
+// for approval, and of which key.
+const QueryApproval = "approval"
 
 // DefaultApprovalTimeout is how long CryptoShred waits for an approval, and
 // for the second authorization of a dual-auth key deletion, when
@@ -46,8 +52,10 @@ type ShredInput struct {
 	// IncludeBackups acknowledges that the retained backups under the root
 	// key become unrecoverable when it is deleted.
 	IncludeBackups bool `json:"includeBackups"`
-	// RequireApproval makes the workflow wait for SignalApprove from a
-	// principal other than RequestedBy before destroying anything.
+	// RequireApproval makes the workflow wait, before destroying
+	// anything, until Key Protect shows the root key set for deletion
+	// (dual authorization) by an IAM id other than the control plane's
+	// operator identity, which then deletes it. Not with KeepRootKey.
 	RequireApproval bool `json:"requireApproval"`
 	// ApprovalTimeout bounds that wait, and the wait for the second
 	// authorization of a dual-auth key; 0 means DefaultApprovalTimeout.
@@ -71,23 +79,52 @@ func (in ShredInput) WithDefaults() ShredInput {
 
 // Validate checks in after WithDefaults and returns every problem found.
 func (in ShredInput) Validate() error {
-	var approval, requester error
+	var approval, kept error
 	if in.ApprovalTimeout.D() < time.Minute {
 		approval = fmt.Errorf("validate approval timeout %s: give at least 1m, or leave it unset for %s",
 			in.ApprovalTimeout, DefaultApprovalTimeout)
 	}
-	if in.RequireApproval && in.RequestedBy == "" {
-		requester = errors.New("validate requester: an approval must come from someone other than the " +
-			"requester, so name the requester (RequestedBy)")
+	if in.RequireApproval && in.KeepRootKey {
+		kept = errors.New("validate approval: --require-approval is proven by Key Protect's dual authorization " +
+			"of the root key's deletion, and --keep-root-key deletes no root key, so nothing could prove a second " +
+			"person's approval: drop one of the two flags")
 	}
 	return errors.Join(ValidateInstanceName(in.InstanceID), ValidateNodeDeadline(in.NodeDeadline.D()),
-		approval, requester)
+		approval, kept)
 }
 
-// ApproveSignal is the value of SignalApprove: who approves.
+// ApproveSignal is the value of SignalApprove: the IAM id the approver
+// says set the key for deletion, and why. It carries no credential and
+// proves nothing by itself: the workflow checks Key Protect.
 type ApproveSignal struct {
 	Principal string `json:"principal"`
 	Comment   string `json:"comment"`
+}
+
+// ApprovalState is the answer of QueryApproval. Waiting is true while the
+// crypto-shred waits for a second person; RequesterIAMID is the IAM id
+// that will delete the key, which Key Protect does not let approve.
+type ApprovalState struct {
+	Waiting        bool      `json:"waiting"`
+	RootKeyID      string    `json:"rootKeyId"`
+	KPInstanceID   string    `json:"kpInstanceId"`
+	RequesterIAMID string    `json:"requesterIamId"`
+	Until          time.Time `json:"until,omitzero"`
+}
+
+// ShredApproval is the proven approval of a crypto-shred: the IAM id of
+// the operator identity that deleted the root key (the requester) and the
+// different IAM id that Key Protect recorded setting it for deletion.
+type ShredApproval struct {
+	RequesterIAMID string `json:"requesterIamId"`
+	ApproverIAMID  string `json:"approverIamId"`
+	// SetForDeletionAt is when Key Protect recorded the authorization;
+	// AuthExpiration when it lapses.
+	SetForDeletionAt time.Time `json:"setForDeletionAt"`
+	AuthExpiration   time.Time `json:"authExpiration,omitzero"`
+	// CorrelationID is the id of the approver's setKeyForDeletion call.
+	CorrelationID string `json:"correlationId,omitempty"`
+	Comment       string `json:"comment,omitempty"`
 }
 
 // ShredResult is the result of WorkflowCryptoShred. KeyDeleted is false
@@ -122,10 +159,12 @@ type ShredCertificate struct {
 	Proof       *ShredProof `json:"proof,omitempty"`
 	RequestedBy string      `json:"requestedBy"`
 	ApprovedBy  string      `json:"approvedBy,omitempty"`
-	WorkflowID  string      `json:"workflowId"`
-	RunID       string      `json:"runId"`
-	StartedAt   time.Time   `json:"startedAt"`
-	CompletedAt time.Time   `json:"completedAt"`
+	// Approval is the approval proven by Key Protect (RequireApproval).
+	Approval    *ShredApproval `json:"approval,omitempty"`
+	WorkflowID  string         `json:"workflowId"`
+	RunID       string         `json:"runId"`
+	StartedAt   time.Time      `json:"startedAt"`
+	CompletedAt time.Time      `json:"completedAt"`
 	// Statement says in one sentence what was destroyed.
 	Statement string `json:"statement"`
 }

@@ -15,29 +15,66 @@ const (
 	ActivityProveKeyDestroyed        = "ProveKeyDestroyed"
 	ActivityMarkBackupsUnrecoverable = "MarkBackupsUnrecoverable"
 	ActivityWriteShredCertificate    = "WriteShredCertificate"
+	ActivityPrepareApproval          = "PrepareApproval"
+	ActivityVerifyApproval           = "VerifyApproval"
 )
 
 // CheckShredGuardsInput checks, before anything is destroyed, what else
 // depends on RootKeyID: other live (not failed, not shredded) instances
 // fail ErrTypeKeyInUse unless KeepRootKey; complete backups fail
 // ErrTypeBackupsRetained unless IncludeBackups or KeepRootKey (with the
-// key kept they stay restorable). It changes nothing.
+// key kept they stay restorable); unless KeepRootKey, a resource of
+// another service registered with the key in Key Protect fails
+// ErrTypeForeignRegistrations, whatever the flags. It changes nothing.
 type CheckShredGuardsInput struct {
 	InstanceID     string `json:"instanceId"`
 	RootKeyID      string `json:"rootKeyId"`
+	InstanceCRN    string `json:"instanceCrn"`
+	KPInstanceID   string `json:"kpInstanceId,omitempty"`
 	KeepRootKey    bool   `json:"keepRootKey"`
 	IncludeBackups bool   `json:"includeBackups"`
 }
 
 // CheckShredGuardsResult says what depends on the key. OtherInstances are
 // the other live instances, RetainedBackups the complete backups under
-// the key (both non-empty only when the input allowed them). ProofBackup
-// is a backup whose wrapped DEK can prove the key's destruction (zero
-// when there is none).
+// the key (both non-empty only when the input allowed them).
+// Registrations are the CRNs Key Protect lists on the key (only when the
+// key is to be deleted): this instance's, and those of byokflow instances
+// the catalog knows are gone.
 type CheckShredGuardsResult struct {
-	OtherInstances  []string     `json:"otherInstances"`
-	RetainedBackups []string     `json:"retainedBackups"`
-	ProofBackup     BackupRecord `json:"proofBackup"`
+	OtherInstances  []string `json:"otherInstances"`
+	RetainedBackups []string `json:"retainedBackups"`
+	Registrations   []string `json:"registrations,omitempty"`
+}
+
+// PrepareApprovalInput puts the root key under Key Protect's
+// dual-authorization delete policy (or finds it there), with the operator
+// identity, before a crypto-shred waits for approval.
+type PrepareApprovalInput struct {
+	InstanceID   string `json:"instanceId"`
+	RootKeyID    string `json:"rootKeyId"`
+	KPInstanceID string `json:"kpInstanceId,omitempty"`
+}
+
+// PrepareApprovalResult names the requester: the IAM id of the operator
+// identity that will delete the key. PolicyEnabled is true when this call
+// enabled the policy (false: the key had it).
+type PrepareApprovalResult struct {
+	RequesterIAMID string `json:"requesterIamId"`
+	PolicyEnabled  bool   `json:"policyEnabled"`
+}
+
+// VerifyApprovalInput asks Key Protect whether the root key is set for
+// deletion by an IAM id other than RequesterIAMID, at or after NotBefore.
+// A key not so set fails ErrTypeApprovalNotProven (not retryable: the
+// workflow waits for the next approval).
+type VerifyApprovalInput struct {
+	InstanceID     string    `json:"instanceId"`
+	RootKeyID      string    `json:"rootKeyId"`
+	KPInstanceID   string    `json:"kpInstanceId,omitempty"`
+	RequesterIAMID string    `json:"requesterIamId"`
+	NotBefore      time.Time `json:"notBefore"`
+	Comment        string    `json:"comment,omitempty"`
 }
 
 // MarkInstanceShreddingInput marks the instance shredding: from here on it
@@ -90,6 +127,7 @@ type WrapProbeResult struct {
 type DeleteRootKeyInput struct {
 	RootKeyID   string `json:"rootKeyId"`
 	InstanceID  string `json:"instanceId"`
+	InstanceCRN string `json:"instanceCrn"`
 	RequestedBy string `json:"requestedBy"`
 	// KPInstanceID is the Key Protect instance of RootKeyID; empty means
 	// the default (the worker's BYOK_KP_INSTANCE_ID).

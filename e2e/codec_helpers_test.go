@@ -13,6 +13,7 @@ import (
 	failurepb "go.temporal.io/api/failure/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -105,6 +106,17 @@ func (s *Stack) StopCodecServer() { s.stop("codec-server") }
 func rawClient(t *testing.T) client.Client {
 	t.Helper()
 	c, err := client.Dial(client.Options{HostPort: shared.hostPort, Namespace: "default"})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	return c
+}
+
+// codecClient is a Temporal client that encodes and decodes as the
+// programs do (the stack's codec keyring).
+func (s *Stack) codecClient(t *testing.T) client.Client {
+	t.Helper()
+	c, err := client.Dial(client.Options{HostPort: shared.hostPort, Namespace: "default",
+		DataConverter: converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), s.Codec())})
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	return c

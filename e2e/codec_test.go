@@ -40,8 +40,8 @@ func (s *Stack) everyWorkflow(t *testing.T) []string {
 	s.mustJSON(&map[string]any{}, "restore", "--backup", backup.BackupID, "--instance", copyName, "--root-key", other, "--nodes", "2", "--json")
 
 	done := s.StarterAsyncEnv([]string{"BYOK_OPERATOR=alice"}, "shred", "--instance", name, "--include-backups", "--require-approval", "--json")
-	eventually(t, "the shred to take bob's approval", func() bool {
-		return s.StarterEnv([]string{"BYOK_OPERATOR=bob"}, "approve", "--workflow", "shred-"+name).Code == 0
+	eventually(t, "the shred to take the approver's approval", func() bool {
+		return s.StarterEnv([]string{"IBMCLOUD_API_KEY=" + s.Emu.Dev.ApproverAPIKey}, "approve", "--workflow", "shred-"+name).Code == 0
 	})
 	res := <-done
 	require.Equal(t, 0, res.Code, res.Stderr)

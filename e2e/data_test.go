@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -199,31 +200,108 @@ func TestShred_RefusedWhileAnotherInstanceUsesTheKey(t *testing.T) {
 	require.Equal(t, 1, k.State, "nothing destroyed")
 }
 
+// The two-person rule is proven by Key Protect: the requester's own API
+// key cannot approve, through the CLI or around it (setting the key for
+// deletion itself and signalling the workflow), and the approver's can.
 func TestShred_TwoPersonRule(t *testing.T) {
 	s := dataStack(t)
 	key := s.CreateRootKey("approved-root")
 	name := UniqueName("approved")
 	s.mustJSON(&statusDoc{}, "provision", "--instance", name, "--root-key", key, "--nodes", "1", "--json")
+	dev := s.Emu.Dev
 
 	done := s.StarterAsyncEnv([]string{"BYOK_OPERATOR=alice"}, "shred", "--instance", name, "--require-approval", "--json")
 	workflow := "shred-" + name
+	var self Result
 	eventually(t, "the shred to wait for approval", func() bool {
-		return s.StarterEnv([]string{"BYOK_OPERATOR=alice"}, "approve", "--workflow", workflow).Code == 0
+		self = s.StarterEnv([]string{"BYOK_OPERATOR=someone-else"}, "approve", "--workflow", workflow)
+		return strings.Contains(self.Stderr, "the requester's")
+	})
+	require.Equal(t, 1, self.Code, self.Stderr)
+	require.Contains(t, self.Stderr, dev.OperatorIAMID)
+	require.False(t, s.setForDeletion(t, key), "a refused approval changes nothing in Key Protect")
+
+	// Around the CLI: the requester sets the key for deletion and signals.
+	ctx := context.Background()
+	require.NoError(t, s.Emu.OperatorClient(t).InitiateDualAuthDelete(ctx, key))
+	c := s.codecClient(t)
+	require.NoError(t, c.SignalWorkflow(ctx, workflow, "", contract.SignalApprove,
+		contract.ApproveSignal{Principal: dev.ApproverIAMID}))
+	eventually(t, "the workflow to check Key Protect's records", func() bool {
+		return strings.Contains(s.progressNotes(t, workflow), "not proven")
 	})
 	select {
 	case r := <-done:
-		t.Fatalf("the requester approved their own shred: %+v", r)
+		t.Fatalf("the shred proceeded without a second person: %+v", r)
 	default:
 	}
 	requireAllAt(t, s.Status(name).Nodes, 1, key)
-	r := s.StarterEnv([]string{"BYOK_OPERATOR=bob"}, "approve", "--workflow", workflow)
+
+	r := s.StarterEnv([]string{"IBMCLOUD_API_KEY=" + dev.ApproverAPIKey}, "approve", "--workflow", workflow,
+		"--comment", "change 42")
 	require.Equal(t, 0, r.Code, r.Stderr)
 	res := <-done
 	require.Equal(t, 0, res.Code, res.Stderr)
-	var cert map[string]any
+	var cert contract.ShredCertificate
 	require.NoError(t, json.Unmarshal([]byte(res.Stdout), &cert))
-	require.Equal(t, "alice", cert["requestedBy"])
-	require.Equal(t, "bob", cert["approvedBy"])
+	require.NotNil(t, cert.Approval)
+	require.Equal(t, dev.OperatorIAMID, cert.Approval.RequesterIAMID)
+	require.Equal(t, dev.ApproverIAMID, cert.Approval.ApproverIAMID)
+	require.Equal(t, "change 42", cert.Approval.Comment)
+	require.Equal(t, dev.ApproverIAMID, cert.ApprovedBy)
+	require.Contains(t, cert.Statement, "approval by "+dev.ApproverIAMID)
+	require.Equal(t, contract.KPStateDestroyed, cert.Key.State)
+}
+
+// setForDeletion reports whether Key Protect shows the key set for
+// deletion (dual authorization).
+func (s *Stack) setForDeletion(t *testing.T, keyID string) bool {
+	r := s.Emu.Do(t, http.MethodGet, "/api/v2/keys/"+keyID+"/metadata", s.Emu.Token(t, s.Emu.Dev.OperatorAPIKey), nil,
+		map[string]string{"Bluemix-Instance": s.Emu.Dev.KPInstanceID})
+	var env struct {
+		Resources []struct {
+			DualAuthDelete struct {
+				KeySetForDeletion bool `json:"keySetForDeletion"`
+			} `json:"dualAuthDelete"`
+		} `json:"resources"`
+	}
+	require.NoError(t, json.Unmarshal(r.Body, &env), string(r.Body))
+	return len(env.Resources) == 1 && env.Resources[0].DualAuthDelete.KeySetForDeletion
+}
+
+// progressNotes are the notes of a workflow's progress query, joined.
+func (s *Stack) progressNotes(t *testing.T, workflowID string) string {
+	v, err := s.codecClient(t).QueryWorkflow(context.Background(), workflowID, "", contract.QueryProgress)
+	if err != nil {
+		return ""
+	}
+	var p contract.Progress
+	require.NoError(t, v.Get(&p))
+	return strings.Join(p.Notes, "\n")
+}
+
+// A resource of another service registered with the root key makes the
+// shred refuse, naming it, whatever the flags; nothing is touched.
+func TestShred_RefusedWhileAnotherServiceIsRegisteredOnTheKey(t *testing.T) {
+	s := dataStack(t)
+	key := s.CreateRootKey("shared-with-cos")
+	name := UniqueName("cosshared")
+	s.mustJSON(&statusDoc{}, "provision", "--instance", name, "--root-key", key, "--nodes", "2", "--json")
+	cos := "crn:v1:bluemix:public:cloud-object-storage:global:a/" + s.Emu.Dev.AccountID + ":bucket:customer-logs"
+	s.Emu.Register(t, key, cos, false)
+
+	r := s.Starter("shred", "--instance", name, "--include-backups")
+
+	require.Equal(t, 1, r.Code, r.Stderr)
+	require.Contains(t, r.Stderr, cos)
+	require.Contains(t, r.Stderr, "[ForeignRegistrations]")
+	doc := s.Status(name)
+	require.Equal(t, "active", doc.State)
+	requireAllAt(t, doc.Nodes, 2, key)
+	require.Len(t, servers(name), 2, "both servers still run")
+	k, err := s.Emu.OperatorClient(t).GetKeyMetadata(context.Background(), key)
+	require.NoError(t, err)
+	require.Equal(t, contract.KPStateActive, k.State, "the root key is untouched")
 }
 
 // otherKP is a second Key Protect instance of the emulator's account.

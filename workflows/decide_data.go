@@ -73,20 +73,6 @@ func checkDestroyed(run nodeRun, instanceID string) error {
 	return contract.NewError(contract.ErrTypeNodeKeyMismatch, msg, nil)
 }
 
-// rejectApproval says why an approval does not count, or "" when it does:
-// it must name a principal other than the requester (two-person rule).
-func rejectApproval(requestedBy string, sig contract.ApproveSignal) string {
-	who := strings.TrimSpace(sig.Principal)
-	switch {
-	case who == "":
-		return "rejected an approval that names no principal; still waiting for approval"
-	case strings.EqualFold(who, strings.TrimSpace(requestedBy)):
-		return fmt.Sprintf("rejected the approval by %s: the requester cannot approve their own crypto-shred; "+
-			"still waiting for approval by another principal", who)
-	}
-	return ""
-}
-
 // backupsToRewrap lists the backups under rootKeyID whose DEK is not yet
 // wrapped under version.
 func backupsToRewrap(backups []contract.BackupRecord, rootKeyID, version string) []contract.BackupRecord {

@@ -11,30 +11,6 @@ import (
 	"github.com/byokflow/byokflow/contract"
 )
 
-func TestRejectApproval_TwoPersonRule(t *testing.T) {
-	tests := []struct {
-		principal string
-		want      string
-	}{
-		{"bob", ""},
-		{" bob ", ""},
-		{"alice", "rejected the approval by alice: the requester cannot approve their own crypto-shred"},
-		{"ALICE ", "rejected the approval by ALICE: the requester cannot approve their own crypto-shred"},
-		{"", "rejected an approval that names no principal"},
-		{"  ", "rejected an approval that names no principal"},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%q", tt.principal), func(t *testing.T) {
-			got := rejectApproval("alice", contract.ApproveSignal{Principal: tt.principal})
-			if tt.want == "" {
-				require.Empty(t, got)
-				return
-			}
-			require.Contains(t, got, tt.want)
-		})
-	}
-}
-
 func TestCheckShreddable_States(t *testing.T) {
 	tests := []struct {
 		state contract.InstanceState

@@ -9,10 +9,10 @@ import (
 )
 
 // approvalExpired is the error of a crypto-shred nobody else approved in time.
-func approvalExpired(in contract.ShredInput) error {
-	msg := fmt.Sprintf("shred instance %q: no principal other than %s approved within %s; nothing was destroyed: "+
-		"start the crypto-shred again and have a second person send the %q signal",
-		in.InstanceID, in.RequestedBy, in.ApprovalTimeout, contract.SignalApprove)
+func approvalExpired(in contract.ShredInput, requesterIAMID string) error {
+	msg := fmt.Sprintf("shred instance %q: Key Protect shows no approval by an IAM id other than %s within %s; "+
+		"nothing was destroyed: start the crypto-shred again and have a second operator run `starter approve` "+
+		"with their own API key", in.InstanceID, requesterIAMID, in.ApprovalTimeout)
 	return contract.NewError(contract.ErrTypeApprovalExpired, msg, nil)
 }
 
@@ -46,7 +46,7 @@ func shredCertificate(f shredFacts, workflowID, runID string, completed time.Tim
 	c := contract.ShredCertificate{Format: contract.ShredCertificateFormat, InstanceID: f.in.InstanceID,
 		InstanceCRN: f.inst.InstanceCRN, RootKeyID: f.inst.RootKeyID, Scope: contract.ShredScopeInstanceAndKey,
 		KeyDeleted: !f.in.KeepRootKey, Key: f.key, Nodes: f.nodes, Proof: f.proof, RequestedBy: f.in.RequestedBy,
-		ApprovedBy: f.approvedBy, WorkflowID: workflowID, RunID: runID, StartedAt: f.started, CompletedAt: completed,
+		ApprovedBy: f.approvedBy, Approval: f.approval, WorkflowID: workflowID, RunID: runID, StartedAt: f.started, CompletedAt: completed,
 		UnrecoverableBackups: f.unrecoverable}
 	if f.in.KeepRootKey {
 		c.Scope, c.RestorableBackups, c.UnrecoverableBackups = contract.ShredScopeNodeKeysOnly, f.guards.RetainedBackups, nil
@@ -72,6 +72,10 @@ func shredStatement(c contract.ShredCertificate) string {
 		fmt.Fprintf(&b, ", and an unwrap of the %s under it then failed (HTTP %d %s)", p.Subject, p.HTTPStatus, p.ReasonCode)
 	}
 	b.WriteString(".")
+	if a := c.Approval; a != nil {
+		fmt.Fprintf(&b, " Key Protect recorded the deletion's approval by %s (set for deletion at %s); the deletion was "+
+			"requested and carried out by %s.", a.ApproverIAMID, a.SetForDeletionAt.UTC().Format(time.RFC3339), a.RequesterIAMID)
+	}
 	if len(c.UnrecoverableBackups) > 0 {
 		fmt.Fprintf(&b, " Backups %s are unrecoverable.", strings.Join(c.UnrecoverableBackups, ", "))
 	}

@@ -77,6 +77,8 @@ var stubs = map[string]any{
 	contract.ActivityMarkInstanceShredded:     stubNoResult[contract.MarkInstanceShreddedInput](),
 	contract.ActivityGetKeyState:              stub[contract.GetKeyStateInput, contract.RootKeyState](),
 	contract.ActivityWrapProbe:                stub[contract.WrapProbeInput, contract.WrapProbeResult](),
+	contract.ActivityPrepareApproval:          stub[contract.PrepareApprovalInput, contract.PrepareApprovalResult](),
+	contract.ActivityVerifyApproval:           stub[contract.VerifyApprovalInput, contract.ShredApproval](),
 	contract.ActivityDeleteRootKey:            stub[contract.DeleteRootKeyInput, contract.DeleteRootKeyResult](),
 	contract.ActivityProveKeyDestroyed:        stub[contract.ProveKeyDestroyedInput, contract.ShredProof](),
 	contract.ActivityMarkBackupsUnrecoverable: stub[contract.MarkBackupsUnrecoverableInput, contract.MarkBackupsUnrecoverableResult](),

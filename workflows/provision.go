@@ -45,6 +45,9 @@ func ProvisionEncryptedInstance(ctx workflow.Context, in contract.ProvisionInput
 	if err != nil {
 		return res, err
 	}
+	if err = wrapShredProbe(ctx, in, track); err != nil {
+		return res, err
+	}
 	if _, err = installKeys(ctx, in, rec.Nodes, key.KeyVersionID, track, &undo); err != nil {
 		return res, err
 	}
@@ -191,4 +194,16 @@ func checkStep(run nodeRun, in contract.ProvisionInput, keyVersion string) error
 		return err
 	}
 	return checkReports(run, in.InstanceID, in.RootKeyID, keyVersion, provisionRetryHint)
+}
+
+// wrapShredProbe wraps, under the root key, the probe whose failed unwrap
+// will one day prove the key's deletion: a random value that protects
+// nothing, so a crypto-shred never unwraps a data key to prove itself.
+func wrapShredProbe(ctx workflow.Context, in contract.ProvisionInput, track *tracker) error {
+	if workflow.GetVersion(ctx, "shred-probe-at-provision", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	track.step("wrap the shred probe under root key " + in.RootKeyID)
+	probe := contract.WrapProbeInput{InstanceID: in.InstanceID, RootKeyID: in.RootKeyID, KPInstanceID: in.KPInstanceID}
+	return workflow.ExecuteActivity(ctx, contract.ActivityWrapProbe, probe).Get(ctx, nil)
 }

@@ -49,7 +49,7 @@ func TestProvision_TypedFailuresCompensateOnlyWhatWasDone(t *testing.T) {
 			contract.ErrTypeNoNodeHosts, concat(create, markFailed)},
 		{"registration fails", contract.ActivityRegisterInstance,
 			[]any{typedErr(contract.ErrTypeServiceNotAuthorized)},
-			contract.ErrTypeServiceNotAuthorized, concat(provisionSteps, markFailed)},
+			contract.ErrTypeServiceNotAuthorized, concat(provisionSteps[:4], markFailed)},
 		{"mark active fails", contract.ActivityMarkInstanceActive,
 			[]any{typedErr(contract.ErrTypeInstanceNotFound)}, contract.ErrTypeInstanceNotFound,
 			concat(provisionSteps, installs, servers, []string{contract.ActivityMarkInstanceActive}, drops,

@@ -35,6 +35,7 @@ func (h *harness) mockProvision() {
 	h.on(contract.ActivityCreateInstanceRecord, contract.CreateInstanceRecordResult{
 		InstanceCRN: instCRN, DatabaseName: "orders_db", Nodes: nodes}, nil)
 	h.on(contract.ActivityRegisterInstance, nil)
+	h.on(contract.ActivityWrapProbe, contract.WrapProbeResult{Ciphertext: []byte("wrapped-probe"), KeyVersionID: "v1"}, nil)
 	h.on(contract.ActivityInstallKey, installPending("v1"))
 	h.mockServers("v1")
 	h.on(contract.ActivityMarkInstanceActive, nil)
@@ -43,7 +44,7 @@ func (h *harness) mockProvision() {
 
 var (
 	provisionSteps = []string{contract.ActivityCheckServiceAuthorization, contract.ActivityValidateRootKey,
-		contract.ActivityCreateInstanceRecord, contract.ActivityRegisterInstance}
+		contract.ActivityCreateInstanceRecord, contract.ActivityRegisterInstance, contract.ActivityWrapProbe}
 	installs = []string{contract.ActivityInstallKey, contract.ActivityInstallKey, contract.ActivityInstallKey}
 	servers  = []string{contract.ActivityStartPrimary, contract.ActivityStartStandby, contract.ActivityStartStandby}
 	drops    = []string{contract.ActivityDropKeySlot, contract.ActivityDropKeySlot, contract.ActivityDropKeySlot}

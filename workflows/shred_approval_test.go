@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 
 	"github.com/byokflow/byokflow/contract"
@@ -17,10 +18,10 @@ func approvedShred() contract.ShredInput {
 	return in
 }
 
-// approveAt sends an approval by principal after d.
+// approveAt sends an approval naming principal after d.
 func (h *harness) approveAt(d time.Duration, principal string) {
 	h.env.RegisterDelayedCallback(func() {
-		h.env.SignalWorkflow(contract.SignalApprove, contract.ApproveSignal{Principal: principal})
+		h.env.SignalWorkflow(contract.SignalApprove, contract.ApproveSignal{Principal: principal, Comment: "ticket 7"})
 	}, d)
 }
 
@@ -29,72 +30,106 @@ func (h *harness) at(d time.Duration, fn func(calls []string, p contract.Progres
 	h.env.RegisterDelayedCallback(func() { fn(h.calls(), h.queryProgress()) }, d)
 }
 
-func TestShred_ApprovalByAnotherPrincipalProceeds(t *testing.T) {
+const requesterIAM, approverIAM = "IBMid-alice", "IBMid-bob"
+
+// mockApproval makes Key Protect prove an approval by approverIAM from
+// provenAt on (never when 0); before, VerifyApproval fails
+// ApprovalNotProven.
+func (h *harness) mockApproval(provenAt time.Duration) {
+	h.on(contract.ActivityPrepareApproval, contract.PrepareApprovalResult{RequesterIAMID: requesterIAM}, nil)
+	h.on(contract.ActivityVerifyApproval, func(_ context.Context, in contract.VerifyApprovalInput) (contract.ShredApproval, error) {
+		if provenAt == 0 || h.env.Now().Before(t0.Add(provenAt)) {
+			return contract.ShredApproval{}, contract.NewError(contract.ErrTypeApprovalNotProven,
+				"Key Protect records the key set for deletion by IBMid-alice, the requester's own IAM id", nil)
+		}
+		return contract.ShredApproval{RequesterIAMID: in.RequesterIAMID, ApproverIAMID: approverIAM,
+			SetForDeletionAt: h.env.Now(), Comment: in.Comment}, nil
+	})
+}
+
+var approvalChecks = concat(shredChecks, []string{contract.ActivityPrepareApproval})
+
+func TestShred_ApprovalProvenByKeyProtectProceeds(t *testing.T) {
 	h := newHarness(t)
+	h.mockApproval(time.Minute)
 	h.mockShred()
 	var waiting contract.Progress
 	var before []string
-	h.at(time.Hour, func(calls []string, p contract.Progress) { before, waiting = calls, p })
-	h.approveAt(2*time.Hour, "bob")
+	var state contract.ApprovalState
+	h.at(time.Hour, func(calls []string, p contract.Progress) {
+		before, waiting = calls, p
+		v, err := h.env.QueryWorkflow(contract.QueryApproval)
+		require.NoError(t, err)
+		require.NoError(t, v.Get(&state))
+	})
+	h.approveAt(2*time.Hour, "IBMid-bob")
 
 	h.env.ExecuteWorkflow(contract.WorkflowCryptoShred, approvedShred())
 
 	res := h.shredResult()
-	require.Equal(t, shredChecks, before, "nothing is destroyed while waiting")
-	require.True(t, strings.HasPrefix(waiting.Step, "waiting for approval: a principal other than alice must send "+
-		`the "approve" signal before 2030-01-03T03:04:05Z`), waiting.Step)
-	require.Equal(t, "bob", res.Certificate.ApprovedBy)
-	require.Equal(t, "alice", res.Certificate.RequestedBy)
-	require.Equal(t, concat(shredChecks, []string{contract.ActivityCheckShredGuards, contract.ActivityWrapProbe},
-		destroySteps, keyDeletion, certification), h.calls(), "the guards are checked again after the wait")
-	require.Equal(t, []string{"approved by bob"}, h.queryProgress().Notes)
+	require.Equal(t, approvalChecks, before, "nothing is destroyed while waiting")
+	require.True(t, strings.HasPrefix(waiting.Step, "waiting for approval: a second operator (not IBMid-alice) runs "+
+		"`starter approve --workflow default-test-workflow-id` with their own API key before 2030-01-03T03:04:05Z"), waiting.Step)
+	require.Equal(t, contract.ApprovalState{Waiting: true, RootKeyID: rootKeyID, KPInstanceID: kpInstance,
+		RequesterIAMID: requesterIAM, Until: t0.Add(contract.DefaultApprovalTimeout)}, state)
+	require.Equal(t, approverIAM, res.Certificate.ApprovedBy)
+	require.Equal(t, &contract.ShredApproval{RequesterIAMID: requesterIAM, ApproverIAMID: approverIAM,
+		SetForDeletionAt: t0.Add(2 * time.Hour), Comment: "ticket 7"}, res.Certificate.Approval)
+	require.Equal(t, concat(approvalChecks, []string{contract.ActivityVerifyApproval, contract.ActivityCheckShredGuards,
+		contract.ActivityWrapProbe}, destroySteps, keyDeletion, certification), h.calls(),
+		"the guards are checked again after the wait")
+	require.Equal(t, []string{"approved by IBMid-bob (proven by Key Protect)"}, h.queryProgress().Notes)
+	h.env.AssertActivityCalled(t, contract.ActivityVerifyApproval, mock.Anything, contract.VerifyApprovalInput{
+		InstanceID: instanceID, RootKeyID: rootKeyID, KPInstanceID: kpInstance, RequesterIAMID: requesterIAM,
+		NotBefore: t0.Add(-time.Minute), Comment: "ticket 7"})
 }
 
-func TestShred_SamePrincipalRejectedThenOtherApproves(t *testing.T) {
+func TestShred_UnprovenApprovalKeepsWaiting(t *testing.T) {
 	h := newHarness(t)
+	h.mockApproval(150 * time.Minute)
 	h.mockShred()
-	h.approveAt(time.Hour, "alice")
-	h.approveAt(90*time.Minute, " ")
+	h.approveAt(time.Hour, "IBMid-bob")
 	var mid contract.Progress
 	var midCalls []string
 	h.at(2*time.Hour, func(calls []string, p contract.Progress) { midCalls, mid = calls, p })
-	h.approveAt(3*time.Hour, "carol")
+	h.approveAt(3*time.Hour, "IBMid-bob")
 
 	h.env.ExecuteWorkflow(contract.WorkflowCryptoShred, approvedShred())
 
 	res := h.shredResult()
-	require.Equal(t, shredChecks, midCalls, "a rejected approval destroys nothing")
+	require.Equal(t, concat(approvalChecks, []string{contract.ActivityVerifyApproval}), midCalls,
+		"an approval Key Protect does not prove destroys nothing")
 	require.Contains(t, mid.Step, "waiting for approval")
-	require.Equal(t, []string{"rejected the approval by alice: the requester cannot approve their own crypto-shred; " +
-		"still waiting for approval by another principal",
-		"rejected an approval that names no principal; still waiting for approval"}, mid.Notes)
-	require.Equal(t, "carol", res.Certificate.ApprovedBy)
+	require.Equal(t, []string{"approval by IBMid-bob not proven: Key Protect records the key set for deletion by " +
+		"IBMid-alice, the requester's own IAM id"}, mid.Notes)
+	require.Equal(t, approverIAM, res.Certificate.ApprovedBy)
 	require.Equal(t, t0.Add(3*time.Hour), res.Certificate.CompletedAt)
 }
 
 func TestShred_ApprovalExpires(t *testing.T) {
 	h := newHarness(t)
+	h.mockApproval(0)
 	h.mockShred()
-	h.approveAt(time.Hour, "alice")
+	h.approveAt(time.Hour, "IBMid-alice")
 
 	h.env.ExecuteWorkflow(contract.WorkflowCryptoShred, approvedShred())
 
 	require.Equal(t, contract.ErrTypeApprovalExpired, h.workflowErrType())
-	require.ErrorContains(t, h.env.GetWorkflowError(), `shred instance "orders-db": no principal other than alice `+
-		"approved within 24h0m0s; nothing was destroyed")
-	require.Equal(t, shredChecks, h.calls())
+	require.ErrorContains(t, h.env.GetWorkflowError(), `shred instance "orders-db": Key Protect shows no approval by an IAM id `+
+		"other than IBMid-alice within 24h0m0s; nothing was destroyed")
+	require.Equal(t, concat(approvalChecks, []string{contract.ActivityVerifyApproval}), h.calls())
 	require.True(t, t0.Add(contract.DefaultApprovalTimeout).Equal(h.env.Now()), "expired at the timeout, not before")
 }
 
-func TestShred_ApprovalNeedsANamedRequester(t *testing.T) {
+func TestShred_ApprovalWithKeptRootKeyIsRefused(t *testing.T) {
 	h := newHarness(t)
 	in := approvedShred()
-	in.RequestedBy = ""
+	in.KeepRootKey = true
 
 	h.env.ExecuteWorkflow(contract.WorkflowCryptoShred, in)
 
 	require.Equal(t, contract.ErrTypeInvalidInput, h.workflowErrType())
-	require.ErrorContains(t, h.env.GetWorkflowError(), "name the requester")
+	require.ErrorContains(t, h.env.GetWorkflowError(), "--keep-root-key deletes no root key, so nothing could prove")
 	require.Empty(t, h.calls())
 }
 

@@ -16,6 +16,7 @@ type shredFacts struct {
 	inst          contract.LoadInstanceResult
 	guards        contract.CheckShredGuardsResult
 	approvedBy    string
+	approval      *contract.ShredApproval
 	nodes         []contract.NodeReport
 	key           contract.RootKeyState
 	proof         *contract.ShredProof
@@ -45,23 +46,20 @@ func checkShredGuards(ctx workflow.Context, f *shredFacts, track *tracker) error
 func runGuards(ctx workflow.Context, f *shredFacts, track *tracker) error {
 	track.step("check what depends on root key " + f.inst.RootKeyID)
 	guards := contract.CheckShredGuardsInput{InstanceID: f.in.InstanceID, RootKeyID: f.inst.RootKeyID,
+		InstanceCRN: f.inst.InstanceCRN, KPInstanceID: f.inst.KPInstanceID,
 		KeepRootKey: f.in.KeepRootKey, IncludeBackups: f.in.IncludeBackups}
 	return workflow.ExecuteActivity(ctx, contract.ActivityCheckShredGuards, guards).Get(ctx, &f.guards)
 }
 
-// proofCiphertext chooses, before anything is destroyed, the ciphertext
-// whose failed unwrap will prove the root key's deletion: a backup's
-// wrapped DEK under the key, else a probe wrapped now (the node key slots
-// will be gone). None when the key is kept.
+// proofCiphertext finds, before anything is destroyed, the ciphertext
+// whose failed unwrap will prove the root key's deletion: the probe the
+// provisioning wrapped (or, for an instance provisioned before probes, one
+// wrapped now), which protects nothing. None when the key is kept.
 func proofCiphertext(ctx workflow.Context, f shredFacts, track *tracker) (*contract.ProveKeyDestroyedInput, error) {
 	if f.in.KeepRootKey {
 		return nil, nil
 	}
-	if b := f.guards.ProofBackup; b.BackupID != "" {
-		return &contract.ProveKeyDestroyedInput{RootKeyID: f.inst.RootKeyID, Subject: "wrapped DEK of backup " + b.BackupID,
-			Ciphertext: b.WrappedDEK, AAD: b.AAD, KPInstanceID: f.inst.KPInstanceID}, nil
-	}
-	track.step("wrap a probe under root key " + f.inst.RootKeyID + " for the proof")
+	track.step("find the shred probe under root key " + f.inst.RootKeyID + " for the proof")
 	var probe contract.WrapProbeResult
 	wrap := contract.WrapProbeInput{InstanceID: f.in.InstanceID, RootKeyID: f.inst.RootKeyID,
 		KPInstanceID: f.inst.KPInstanceID}
@@ -145,7 +143,7 @@ func destroyRootKey(ctx workflow.Context, f *shredFacts, probe *contract.ProveKe
 func deleteRootKey(ctx workflow.Context, f *shredFacts, key contract.RootKeyState, track *tracker) error {
 	track.step(deleteKeyStep(key))
 	del := contract.DeleteRootKeyInput{RootKeyID: f.inst.RootKeyID, InstanceID: f.in.InstanceID,
-		RequestedBy: f.in.RequestedBy, KPInstanceID: f.inst.KPInstanceID}
+		InstanceCRN: f.inst.InstanceCRN, RequestedBy: f.in.RequestedBy, KPInstanceID: f.inst.KPInstanceID}
 	err := workflow.ExecuteActivity(withKeyDeletion(ctx, f.in.ApprovalTimeout.D()), contract.ActivityDeleteRootKey, del).
 		Get(ctx, nil)
 	return keyDeletionError(err, f.in, f.inst.RootKeyID)

@@ -133,11 +133,9 @@ func TestShred_CertificateContent(t *testing.T) {
 		contract.WriteShredCertificateInput{Certificate: cert})
 }
 
-func TestShred_BackupDEKServesAsProof(t *testing.T) {
+func TestShred_ProofUnwrapsTheProbeNeverABackupDEK(t *testing.T) {
 	h := newHarness(t)
-	b := restorable().Backup
-	h.on(contract.ActivityCheckShredGuards, contract.CheckShredGuardsResult{RetainedBackups: []string{backupID},
-		ProofBackup: b}, nil)
+	h.on(contract.ActivityCheckShredGuards, contract.CheckShredGuardsResult{RetainedBackups: []string{backupID}}, nil)
 	h.mockShred()
 	in := shredInput()
 	in.IncludeBackups = true
@@ -145,12 +143,11 @@ func TestShred_BackupDEKServesAsProof(t *testing.T) {
 	h.env.ExecuteWorkflow(contract.WorkflowCryptoShred, in)
 
 	h.shredResult()
-	require.NotContains(t, h.calls(), contract.ActivityWrapProbe)
 	h.env.AssertActivityCalled(t, contract.ActivityCheckShredGuards, mock.Anything, contract.CheckShredGuardsInput{
-		InstanceID: instanceID, RootKeyID: rootKeyID, IncludeBackups: true})
+		InstanceID: instanceID, RootKeyID: rootKeyID, InstanceCRN: instCRN, KPInstanceID: kpInstance, IncludeBackups: true})
 	h.env.AssertActivityCalled(t, contract.ActivityProveKeyDestroyed, mock.Anything, contract.ProveKeyDestroyedInput{
-		RootKeyID: rootKeyID, Subject: "wrapped DEK of backup " + backupID, Ciphertext: b.WrappedDEK, AAD: b.AAD,
-		KPInstanceID: kpInstance})
+		RootKeyID: rootKeyID, Subject: "shred probe of instance orders-db (key version v1)",
+		Ciphertext: []byte("wrapped-probe"), AAD: []string{"byokflow-shred-probe:orders-db"}, KPInstanceID: kpInstance})
 }
 
 func TestShred_GuardsRefuseBeforeAnythingIsDestroyed(t *testing.T) {
@@ -171,7 +168,7 @@ func TestShred_GuardsRefuseBeforeAnythingIsDestroyed(t *testing.T) {
 func TestShred_KeepRootKeyDestroysOnlyNodeKeys(t *testing.T) {
 	h := newHarness(t)
 	h.on(contract.ActivityCheckShredGuards, contract.CheckShredGuardsResult{OtherInstances: []string{"billing-db"},
-		RetainedBackups: []string{backupID}, ProofBackup: restorable().Backup}, nil)
+		RetainedBackups: []string{backupID}}, nil)
 	h.mockShred()
 	in := shredInput()
 	in.KeepRootKey = true
@@ -191,7 +188,7 @@ func TestShred_KeepRootKeyDestroysOnlyNodeKeys(t *testing.T) {
 	require.Contains(t, cert.Statement, "root key orders-root was kept (Key Protect state Active), so only the node keys were destroyed")
 	require.Contains(t, cert.Statement, "Backups "+backupID+" stay restorable under it.")
 	h.env.AssertActivityCalled(t, contract.ActivityCheckShredGuards, mock.Anything, contract.CheckShredGuardsInput{
-		InstanceID: instanceID, RootKeyID: rootKeyID, KeepRootKey: true})
+		InstanceID: instanceID, RootKeyID: rootKeyID, InstanceCRN: instCRN, KPInstanceID: kpInstance, KeepRootKey: true})
 }
 
 func TestShred_InstanceStatesItRefuses(t *testing.T) {

@@ -75,9 +75,20 @@ func (e Env) Policies() (*iampolicymanagementv1.IamPolicyManagementV1, error) {
 // identity, for the Key Protect calls keyprotect-go-client lacks
 // (registrations).
 func (e Env) ServiceAuthenticator() (*core.IamAuthenticator, error) {
-	auth := &core.IamAuthenticator{ApiKey: e.ServiceAPIKey, URL: e.IAMURL}
+	return e.authenticator(e.ServiceAPIKey, "service")
+}
+
+// OperatorAuthenticator returns a caching IAM authenticator for the
+// operator identity, for the Key Protect records keyprotect-go-client does
+// not read (internal/kprecords).
+func (e Env) OperatorAuthenticator() (*core.IamAuthenticator, error) {
+	return e.authenticator(e.OperatorAPIKey, "operator")
+}
+
+func (e Env) authenticator(apiKey, who string) (*core.IamAuthenticator, error) {
+	auth := &core.IamAuthenticator{ApiKey: apiKey, URL: e.IAMURL}
 	if err := auth.Validate(); err != nil {
-		return nil, fmt.Errorf("dial IAM for the service identity at %s: %w", e.IAMURL, err)
+		return nil, fmt.Errorf("dial IAM for the %s identity at %s: %w", who, e.IAMURL, err)
 	}
 	return auth, nil
 }
