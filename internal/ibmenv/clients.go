@@ -57,18 +57,31 @@ func (e Env) kpClient(apiKey string) (*kp.Client, error) {
 	return c, nil
 }
 
-// Policies returns an IAM policy management client acting as the operator.
-func (e Env) Policies() (*iampolicymanagementv1.IamPolicyManagementV1, error) {
-	if err := e.Require("IBMCLOUD_API_KEY"); err != nil {
-		return nil, err
-	}
+// Policies returns an IAM policy management client acting as the operator
+// with auth (an OperatorAuthenticator).
+func (e Env) Policies(auth *core.IamAuthenticator) (*iampolicymanagementv1.IamPolicyManagementV1, error) {
 	policies, err := iampolicymanagementv1.NewIamPolicyManagementV1(&iampolicymanagementv1.IamPolicyManagementV1Options{
-		URL: e.IAMURL, Authenticator: &core.IamAuthenticator{ApiKey: e.OperatorAPIKey, URL: e.IAMURL}})
+		URL: e.IAMURL, Authenticator: auth})
 	if err != nil {
 		return nil, fmt.Errorf("dial IAM policy management at %s: %w", e.IAMURL, err)
 	}
 	policies.Service.SetHTTPClient(&http.Client{Timeout: ClientTimeout})
 	return policies, nil
+}
+
+// OperatorAuthenticator returns a caching IAM authenticator for the
+// operator identity, for IAM policy management and the calls made over
+// plain HTTP (Key Protect's activity record).
+func (e Env) OperatorAuthenticator() (*core.IamAuthenticator, error) {
+	if err := e.Require("IBMCLOUD_API_KEY"); err != nil {
+		return nil, err
+	}
+	auth := &core.IamAuthenticator{ApiKey: e.OperatorAPIKey, URL: e.IAMURL,
+		Client: &http.Client{Timeout: ClientTimeout}}
+	if err := auth.Validate(); err != nil {
+		return nil, fmt.Errorf("dial IAM for the operator identity at %s: %w", e.IAMURL, err)
+	}
+	return auth, nil
 }
 
 // ServiceAuthenticator returns a caching IAM authenticator for the service
