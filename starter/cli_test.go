@@ -8,7 +8,7 @@ import (
 )
 
 func TestRun_HelpPrintsUsageAndExitsZero(t *testing.T) {
-	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}} {
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"keys", "-h"}, {"keys", "--help"}} {
 		code, stdout, stderr := runCLI(args...)
 		require.Equal(t, 0, code, "%v: %s", args, stderr)
 		require.Contains(t, stdout, "usage: starter COMMAND")

@@ -82,7 +82,7 @@ func main() {
 // unknown command or flag prints it on stderr and exits 2.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &app{stdout: stdout, stderr: stderr}
-	if len(args) == 1 && isHelp(args[0]) {
+	if len(args) > 0 && isHelp(args[len(args)-1]) && !isCommand(args) { // starter -h, starter keys --help
 		usage(stdout)
 		return 0
 	}
@@ -119,6 +119,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func isHelp(arg string) bool {
 	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
+
+func isCommand(args []string) bool {
+	_, _, ok := lookup(args)
+	return ok
 }
 
 func lookup(args []string) (command, []string, bool) {
