@@ -94,6 +94,10 @@ type Clients struct {
 	RecordsFor func(kpInstanceID string) (KeyRecords, error)
 	Policies   PolicyAPI
 	Catalog    *catalog.Catalog
+	// IAMID tells the IAM id behind the operator's (service false) or the
+	// service's identity, for the audit of Key Protect calls; nil records
+	// none.
+	IAMID func(service bool) (string, error)
 }
 
 // Activities implements every control-plane activity of contract/control.go.
@@ -103,6 +107,7 @@ type Activities struct {
 	kp       *kpClients
 	policies PolicyAPI
 	catalog  *catalog.Catalog
+	iamIDs   func(service bool) (string, error)
 	closers  []func()
 }
 
@@ -116,7 +121,7 @@ func New(cfg Config, c Clients) *Activities {
 		cfg.Region = ibmenv.DefaultRegion
 	}
 	return &Activities{cfg: cfg, kp: newKPClients(cfg.KPInstanceID, c), policies: c.Policies,
-		catalog: c.Catalog}
+		catalog: c.Catalog, iamIDs: c.IAMID}
 }
 
 // Close releases what Dial opened (the catalog). It does nothing for activities built with New.

@@ -26,13 +26,13 @@ func TestApprovalVerdict_OnlyAnotherIAMIDsFreshAuthorizationCounts(t *testing.T)
 		want string // approver, or the reason's start
 	}{
 		{"another person", set, []kprecords.Activity{act("IBMid-bob", -time.Minute, "success")}, "IBMid-bob"},
-		{"the latest setter counts", set, []kprecords.Activity{act("IBMid-bob", -30 * time.Minute, "success"),
+		{"the latest setter counts", set, []kprecords.Activity{act("IBMid-bob", -30*time.Minute, "success"),
 			act("IBMid-alice", -time.Minute, "success")}, "Key Protect records the key set for deletion by IBMid-alice"},
-		{"requester then another", set, []kprecords.Activity{act("IBMid-alice", -30 * time.Minute, "success"),
+		{"requester then another", set, []kprecords.Activity{act("IBMid-alice", -30*time.Minute, "success"),
 			act("IBMid-carol", -time.Minute, "success")}, "IBMid-carol"},
 		{"a failed call is no approval", set, []kprecords.Activity{act("IBMid-bob", -time.Minute, "failure")},
 			"Key Protect records no setKeyForDeletion"},
-		{"older than the request", set, []kprecords.Activity{act("IBMid-bob", -2 * time.Hour, "success")},
+		{"older than the request", set, []kprecords.Activity{act("IBMid-bob", -2*time.Hour, "success")},
 			"Key Protect records no setKeyForDeletion"},
 		{"no policy", kprecords.DeletionAuthorization{SetForDeletion: true},
 			[]kprecords.Activity{act("IBMid-bob", -time.Minute, "success")}, "the key has no dual-authorization"},

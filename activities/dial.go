@@ -13,7 +13,8 @@ import (
 // Dial builds the real clients from env, once, and returns the activities
 // over them: the operator's Key Protect client (token from
 // env.IAMURL+"/oidc/token"), the operator's IAM policy client and the
-// service's registrar (both go-sdk-core IamAuthenticators on env.IAMURL),
+// service's registrar (both go-sdk-core IamAuthenticators on env.IAMURL,
+// whose tokens also tell the identities' IAM ids for the audit),
 // and the catalog on env.DatabaseURL (which holds the catalog alone: every
 // instance runs its own servers on its nodes). The
 // Key Protect clients of another instance an input names are built on
@@ -42,7 +43,11 @@ func dialIBM(env ibmenv.Env) (Clients, error) {
 	if err != nil {
 		return Clients{}, err
 	}
-	policies, err := env.Policies()
+	operatorAuth, err := env.OperatorAuthenticator()
+	if err != nil {
+		return Clients{}, err
+	}
+	policies, err := env.Policies(operatorAuth)
 	if err != nil {
 		return Clients{}, err
 	}
@@ -50,21 +55,24 @@ func dialIBM(env ibmenv.Env) (Clients, error) {
 	if err != nil {
 		return Clients{}, err
 	}
+	ids := ibmenv.NewIAMIDs()
+	iamID := func(service bool) (string, error) {
+		if service {
+			return ids.Of(serviceAuth)
+		}
+		return ids.Of(operatorAuth)
+	}
 	registrarFor := func(id string) (Registrar, error) {
 		return NewServiceRegistrar(env.KPURL, id, serviceAuth, &http.Client{Timeout: ibmenv.ClientTimeout}), nil
 	}
 	keysFor := func(id string) (KeyAdmin, error) { return env.ForKPInstance(id).OperatorKP() }
 	registrar, _ := registrarFor(env.KPInstanceID)
-	operatorAuth, err := env.OperatorAuthenticator()
-	if err != nil {
-		return Clients{}, err
-	}
 	recordsFor := func(id string) (KeyRecords, error) {
 		return kprecords.New(env.KPURL, id, operatorAuth, &http.Client{Timeout: ibmenv.ClientTimeout}), nil
 	}
 	records, _ := recordsFor(env.KPInstanceID)
 	return Clients{Keys: keys, Registrar: registrar, KeysFor: keysFor, RegistrarFor: registrarFor,
-		Records: records, RecordsFor: recordsFor, Policies: policies}, nil
+		Records: records, RecordsFor: recordsFor, Policies: policies, IAMID: iamID}, nil
 }
 
 // ConfigOf is the activities' configuration from the environment.

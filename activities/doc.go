@@ -21,6 +21,12 @@
 // and deletes registrations. No API key, token or plaintext key ever
 // enters an input, a result, an error message, a log line or the catalog.
 //
+// Every state-changing Key Protect call (rotate, delete a key, create or
+// delete a registration) is an audit event of its own, with the IAM id it
+// was made with and the workflow run's correlation id, which every audit
+// event carries (package internal/correlation): byokflow's audit can be
+// laid beside Key Protect's own record of the calls.
+//
 // The SDK clients sit behind small interfaces declared here (KeyAdmin,
 // Registrar, PolicyAPI), which the real clients satisfy unchanged.
 //

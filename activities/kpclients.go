@@ -56,7 +56,8 @@ func (a *Activities) kpInstance(id, verb string) (string, error) {
 }
 
 // keysFor is the operator's Key Protect client of instance id (empty: the
-// default instance); verb names the call in errors.
+// default instance), its state-changing calls audited; verb names the
+// call in errors.
 func (a *Activities) keysFor(id, verb string) (KeyAdmin, error) {
 	id, err := a.kpInstance(id, verb)
 	if err != nil {
@@ -66,11 +67,11 @@ func (a *Activities) keysFor(id, verb string) (KeyAdmin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial Key Protect instance %s: %w", id, err)
 	}
-	return keys, nil
+	return auditedKeys{KeyAdmin: keys, a: a, kpInstance: id}, nil
 }
 
 // registrarFor is the service's registrar of instance id (empty: the
-// default instance).
+// default instance), audited.
 func (a *Activities) registrarFor(id, verb string) (Registrar, error) {
 	id, err := a.kpInstance(id, verb)
 	if err != nil {
@@ -80,7 +81,7 @@ func (a *Activities) registrarFor(id, verb string) (Registrar, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial Key Protect instance %s: %w", id, err)
 	}
-	return registrar, nil
+	return auditedRegistrar{Registrar: registrar, a: a, kpInstance: id}, nil
 }
 
 // recordsFor reads Key Protect's records of instance id (empty: the

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/IBM/go-sdk-core/v5/core"
+	kp "github.com/IBM/keyprotect-go-client"
 
 	"github.com/byokflow/byokflow/internal/kprecords"
 )
@@ -72,6 +73,9 @@ func (r *ServiceRegistrar) do(ctx context.Context, method, keyID, crn string, bo
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Bluemix-Instance", r.instanceID)
+	if id := kp.GetCorrelationID(ctx); id != nil {
+		req.Header.Set("correlation-id", id.String()) // the header keyprotect-go-client sends
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

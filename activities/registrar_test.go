@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/IBM/go-sdk-core/v5/core"
+	kp "github.com/IBM/keyprotect-go-client"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
 
@@ -66,4 +68,18 @@ func TestServiceRegistrar_ReturnsKPError(t *testing.T) {
 	require.ErrorAs(t, err, &kerr)
 	require.Equal(t, &KPError{StatusCode: 403, Codes: []string{"UNAUTHORIZED_SERVICE"}, Message: "No IAM authorization policy"}, kerr)
 	require.NotContains(t, err.Error(), "service-token")
+}
+
+func TestServiceRegistrar_SendsTheCorrelationID(t *testing.T) {
+	srv, got := fakeKP(t, http.StatusCreated, "")
+	auth, err := core.NewBearerTokenAuthenticator("service-token")
+	require.NoError(t, err)
+	id := uuid.MustParse("0235c464-34f3-5710-9791-2aecdaaa3141")
+	ctx := kp.NewContextWithCorrelationID(context.Background(), &id)
+
+	require.NoError(t, NewServiceRegistrar(srv.URL, "kp-1", auth, nil).CreateRegistration(ctx, "key-1", "crn:x", ""))
+	require.NoError(t, NewServiceRegistrar(srv.URL, "kp-1", auth, nil).DeleteRegistration(context.Background(), "key-1", "crn:x"))
+
+	require.Equal(t, id.String(), (*got)[0].header.Get("correlation-id"))
+	require.Empty(t, (*got)[1].header.Get("correlation-id"), "outside a workflow: none")
 }

@@ -23,10 +23,15 @@ type AuditEvent struct {
 	WorkflowID string          `db:"workflow_id"`
 	EventKey   string          `db:"event_key"` // optional: makes AppendAudit idempotent
 	Detail     json.RawMessage `db:"detail"`
+	// CorrelationID is the correlation id every Key Protect call of the
+	// workflow run carried (empty outside a workflow); IAMID is, for an
+	// event that records a Key Protect call, the IAM id Key Protect saw.
+	CorrelationID string `db:"correlation_id"`
+	IAMID         string `db:"iam_id"`
 }
 
 const auditColumns = `id, at, actor, operation, instance_id, root_key_id, workflow_id,
-	coalesce(event_key, '') AS event_key, detail`
+	coalesce(event_key, '') AS event_key, detail, correlation_id, iam_id`
 
 // AppendAudit stores an event and returns it with its ID and time. A caller
 // that may retry sets EventKey (say, workflow id + step): appending a second
@@ -42,9 +47,10 @@ func (c *Catalog) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, er
 		key = &e.EventKey
 	}
 	rows, _ := c.pool.Query(ctx, `INSERT INTO audit_events (actor, operation, instance_id,
-		root_key_id, workflow_id, event_key, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		root_key_id, workflow_id, event_key, detail, correlation_id, iam_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (event_key) DO NOTHING RETURNING `+auditColumns,
-		e.Actor, e.Operation, e.InstanceID, e.RootKeyID, e.WorkflowID, key, detail)
+		e.Actor, e.Operation, e.InstanceID, e.RootKeyID, e.WorkflowID, key, detail, e.CorrelationID, e.IAMID)
 	stored, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[AuditEvent])
 	if errors.Is(err, pgx.ErrNoRows) {
 		rows, _ = c.pool.Query(ctx, "SELECT "+auditColumns+" FROM audit_events WHERE event_key = $1", key)
@@ -64,6 +70,21 @@ func (c *Catalog) ListAudit(ctx context.Context, instanceID string) ([]AuditEven
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[AuditEvent])
 	if err != nil {
 		return nil, fmt.Errorf("list audit events of instance %q: %w", instanceID, err)
+	}
+	return out, nil
+}
+
+// ListAuditOfRuns returns the audit events of an instance and every other
+// event of the same workflow runs (the same correlation id: the Key
+// Protect calls those runs made, which name no instance), oldest first.
+func (c *Catalog) ListAuditOfRuns(ctx context.Context, instanceID string) ([]AuditEvent, error) {
+	rows, _ := c.pool.Query(ctx, "SELECT "+auditColumns+` FROM audit_events
+		WHERE instance_id = $1 OR correlation_id IN (SELECT correlation_id FROM audit_events
+			WHERE instance_id = $1 AND correlation_id <> '')
+		ORDER BY id`, instanceID)
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[AuditEvent])
+	if err != nil {
+		return nil, fmt.Errorf("list audit events of the workflow runs of instance %q: %w", instanceID, err)
 	}
 	return out, nil
 }

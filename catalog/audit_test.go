@@ -99,3 +99,28 @@ func TestPutShredCertificate_FirstWins(t *testing.T) {
 	require.ErrorIs(t, err, catalog.ErrNotFound)
 	require.ErrorContains(t, err, "missing-db")
 }
+
+func TestListAuditOfRuns_AddsTheRunsEventsThatNameNoInstance(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	add := func(ev catalog.AuditEvent) catalog.AuditEvent {
+		ev.Actor = "byokflow"
+		stored, err := e.cat.AppendAudit(ctx, ev)
+		require.NoError(t, err)
+		return stored
+	}
+	call := add(catalog.AuditEvent{Operation: "kp.rotate", RootKeyID: "key-1", CorrelationID: "c-rotate", IAMID: "IBMid-op"})
+	mine := add(catalog.AuditEvent{Operation: "instance.key-version", InstanceID: "orders-db", CorrelationID: "c-rotate"})
+	add(catalog.AuditEvent{Operation: "kp.rotate", RootKeyID: "key-2", CorrelationID: "c-other", IAMID: "IBMid-op"})
+	add(catalog.AuditEvent{Operation: "instance.create", InstanceID: "other-db", CorrelationID: "c-other"})
+	old := add(catalog.AuditEvent{Operation: "instance.active", InstanceID: "orders-db"})
+	add(catalog.AuditEvent{Operation: "instance.active", InstanceID: "third-db"})
+
+	got, err := e.cat.ListAuditOfRuns(ctx, "orders-db")
+	require.NoError(t, err)
+
+	require.Equal(t, []catalog.AuditEvent{call, mine, old}, got)
+	require.Equal(t, "IBMid-op", got[0].IAMID)
+	require.Equal(t, "c-rotate", got[0].CorrelationID)
+}

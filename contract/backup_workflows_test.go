@@ -70,8 +70,10 @@ func TestShredInput_DefaultsAndValidate(t *testing.T) {
 
 	err := ShredInput{InstanceID: "orders-db", RequireApproval: true, ApprovalTimeout: Duration(time.Second)}.WithDefaults().Validate()
 	require.ErrorContains(t, err, "validate approval timeout 1s: give at least 1m")
-	require.ErrorContains(t, err, "name the requester")
-	require.NoError(t, ShredInput{InstanceID: "orders-db", RequireApproval: true, RequestedBy: "alice"}.WithDefaults().Validate())
+	require.NoError(t, ShredInput{InstanceID: "orders-db", RequireApproval: true}.WithDefaults().Validate(),
+		"Key Protect, not a name, identifies the requester")
+	kept := ShredInput{InstanceID: "orders-db", RequireApproval: true, KeepRootKey: true}.WithDefaults().Validate()
+	require.ErrorContains(t, kept, "--keep-root-key deletes no root key, so nothing could prove a second person's approval")
 }
 
 func TestNewRetryableError_IsRetriedAndTyped(t *testing.T) {

@@ -59,11 +59,13 @@ func ensureCredentials(instance string) (c credentials, made bool, err error) {
 	}
 	c.password = password
 	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
-		return c, false, fmt.Errorf("keep the admin password of instance %s: %w", instance, err)
+		return c, false, fmt.Errorf("keep the admin password of instance %s: %w: set BYOK_CREDENTIALS_DIR "+
+			"to a directory you can write", instance, err)
 	}
 	line := fmt.Sprintf("*:*:*:%s:%s\n", contract.AdminRole, password)
 	if err := os.WriteFile(c.path, []byte(line), 0o600); err != nil {
-		return c, false, fmt.Errorf("keep the admin password of instance %s in %s: %w", instance, c.path, err)
+		return c, false, fmt.Errorf("keep the admin password of instance %s in %s: %w: set BYOK_CREDENTIALS_DIR "+
+			"to a directory you can write", instance, c.path, err)
 	}
 	return c, true, nil
 }
@@ -90,8 +92,8 @@ func readCredentials(instance string) (credentials, error) {
 			return c, nil
 		}
 	}
-	return c, fmt.Errorf("read the admin password of instance %s: %s is not a passfile line for %s",
-		instance, path, contract.AdminRole)
+	return c, fmt.Errorf("read the admin password of instance %s: %s is not a passfile line for %s: "+
+		"restore the file the provision wrote", instance, path, contract.AdminRole)
 }
 
 // verifier is the SCRAM-SHA-256 verifier of the password, which is what a

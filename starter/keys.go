@@ -23,7 +23,8 @@ func runKeysCreate(ctx context.Context, a *app, args []string) error {
 	}
 	key, err := client.CreateRootKey(ctx, *name, nil)
 	if err != nil {
-		return fmt.Errorf("create root key %q: %w", *name, err)
+		return fmt.Errorf("create root key %q in Key Protect instance %s: %w: check BYOK_KP_URL and that "+
+			"IBMCLOUD_API_KEY has Writer or Manager on the instance", *name, client.Config.InstanceID, err)
 	}
 	if *asJSON {
 		return a.printJSON(map[string]string{"id": key.ID, "name": key.Name})

@@ -33,7 +33,7 @@ func readMaterial(path string) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(f, maxMaterialFile+1))
 	if err != nil {
 		clear(b)
-		return nil, fmt.Errorf("read key material from %s: %w", path, err)
+		return nil, fmt.Errorf("read key material from %s: %w: check the file", path, err)
 	}
 	if n := len(b); n == 16 || n == 24 || n == 32 {
 		return b, nil
@@ -82,11 +82,13 @@ func sealMaterial(ctx context.Context, c *kp.Client, kpInstance string, material
 	}
 	payload, err := kp.EncryptKey(plain, tok.Payload)
 	if err != nil {
-		return sealedMaterial{}, fmt.Errorf("encrypt key material under the import token's transport key: %w", err)
+		return sealedMaterial{}, fmt.Errorf("encrypt key material under the import token's transport key: %w: "+
+			"the token's transport key is unusable; run the command again for a new token", err)
 	}
 	nonce, iv, err := kp.EncryptNonce(plain, tok.Nonce, "")
 	if err != nil {
-		return sealedMaterial{}, fmt.Errorf("encrypt the import token's nonce under the key material: %w", err)
+		return sealedMaterial{}, fmt.Errorf("encrypt the import token's nonce under the key material: %w: "+
+			"run the command again for a new token", err)
 	}
 	return sealedMaterial{payload: payload, nonce: nonce, iv: iv}, nil
 }

@@ -35,7 +35,7 @@ func rotateWithMaterial(ctx context.Context, a *app, instanceID, file string, se
 	what := fmt.Sprintf("rotate root key %s of instance %s in Key Protect instance %s", inst.RootKeyID, instanceID, inst.KPInstanceID)
 	key, err := client.GetKeyMetadata(ctx, inst.RootKeyID)
 	if err != nil {
-		return fmt.Errorf("%s: read the key: %w", what, err)
+		return fmt.Errorf("%s: read the key: %w: check that IBMCLOUD_API_KEY has a role on the instance", what, err)
 	}
 	if !key.Imported {
 		return fmt.Errorf("%s: Key Protect generated this key, so it rotates without new material: "+

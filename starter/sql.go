@@ -132,7 +132,8 @@ func connectInstance(ctx context.Context, instance, nodeID string) (*pgx.Conn, e
 	}
 	conn, err := pgx.Connect(ctx, e.connString(c))
 	if err != nil {
-		return nil, fmt.Errorf("connect to node %s of instance %s at %s: %w", e.node, instance, e.address, err)
+		return nil, fmt.Errorf("connect to node %s of instance %s at %s: %w: `starter status --instance %s` "+
+			"shows whether it serves", e.node, instance, e.address, err, instance)
 	}
 	return conn, nil
 }

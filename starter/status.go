@@ -49,7 +49,11 @@ func openCatalog(ctx context.Context) (*catalog.Catalog, error) {
 	if url == "" {
 		return nil, fmt.Errorf("open catalog: BYOK_DATABASE_URL is not set: run 'make stack' and '. .run/env'")
 	}
-	return catalog.Open(ctx, url)
+	cat, err := catalog.Open(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("%w: check BYOK_DATABASE_URL and that its PostgreSQL server runs (`make stack`)", err)
+	}
+	return cat, nil
 }
 
 // nodesPage reads the instance and the latest report of every node.

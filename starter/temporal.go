@@ -72,7 +72,7 @@ func (a *app) startAndWait(ctx context.Context, id, instanceID, rootKeyID, opera
 func (a *app) runWorkflow(ctx context.Context, c client.Client, opts client.StartWorkflowOptions, name string, in, out any) error {
 	run, err := c.ExecuteWorkflow(ctx, opts, name, in)
 	if err != nil {
-		return fmt.Errorf("start %s: %w", name, err)
+		return fmt.Errorf("start %s: %w: check that the Temporal server at TEMPORAL_ADDRESS runs (`make stack`)", name, err)
 	}
 	a.webUI = webUILink(run.GetID(), run.GetRunID())
 	if a.webUI != "" {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"log/slog"
 
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/byokflow/byokflow/activities"
 	"github.com/byokflow/byokflow/contract"
+	"github.com/byokflow/byokflow/internal/correlation"
 	"github.com/byokflow/byokflow/internal/ibmenv"
 	"github.com/byokflow/byokflow/internal/supervise"
 	"github.com/byokflow/byokflow/workflows"
@@ -30,10 +32,19 @@ func runControl(ctx context.Context, logger *slog.Logger) error {
 		return err
 	}
 	defer c.Close()
-	w := worker.New(c, contract.ControlTaskQueue, supervise.WorkerOptions(worker.Options{}, nil))
+	w := worker.New(c, contract.ControlTaskQueue, activityWorkerOptions(nil))
 	workflows.Register(w)
 	acts.Register(w)
 	return serve(ctx, logger, w, contract.ControlTaskQueue)
+}
+
+// activityWorkerOptions are the options of every worker that runs
+// activities, the control plane's and the node agents': each activity's
+// Key Protect calls carry its workflow run's correlation id, and package
+// supervise heartbeats (and, with j, journals) its attempts.
+func activityWorkerOptions(j *supervise.Journal) worker.Options {
+	opts := worker.Options{Interceptors: []interceptor.WorkerInterceptor{correlation.Interceptor()}}
+	return supervise.WorkerOptions(opts, j)
 }
 
 // serve runs w until ctx is done, logging "ready" once it polls.

@@ -86,7 +86,7 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	w := worker.New(c, agent.TaskQueue(), supervise.WorkerOptions(worker.Options{}, journal))
+	w := worker.New(c, agent.TaskQueue(), activityWorkerOptions(journal))
 	agent.Register(w)
 	if err := w.Start(); err != nil {
 		return err

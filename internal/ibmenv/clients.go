@@ -57,13 +57,11 @@ func (e Env) kpClient(apiKey string) (*kp.Client, error) {
 	return c, nil
 }
 
-// Policies returns an IAM policy management client acting as the operator.
-func (e Env) Policies() (*iampolicymanagementv1.IamPolicyManagementV1, error) {
-	if err := e.Require("IBMCLOUD_API_KEY"); err != nil {
-		return nil, err
-	}
+// Policies returns an IAM policy management client acting as the operator
+// with auth (an OperatorAuthenticator).
+func (e Env) Policies(auth *core.IamAuthenticator) (*iampolicymanagementv1.IamPolicyManagementV1, error) {
 	policies, err := iampolicymanagementv1.NewIamPolicyManagementV1(&iampolicymanagementv1.IamPolicyManagementV1Options{
-		URL: e.IAMURL, Authenticator: &core.IamAuthenticator{ApiKey: e.OperatorAPIKey, URL: e.IAMURL}})
+		URL: e.IAMURL, Authenticator: auth})
 	if err != nil {
 		return nil, fmt.Errorf("dial IAM policy management at %s: %w", e.IAMURL, err)
 	}
@@ -79,14 +77,17 @@ func (e Env) ServiceAuthenticator() (*core.IamAuthenticator, error) {
 }
 
 // OperatorAuthenticator returns a caching IAM authenticator for the
-// operator identity, for the Key Protect records keyprotect-go-client does
-// not read (internal/kprecords).
+// operator identity, for IAM policy management and the Key Protect records
+// keyprotect-go-client does not read (internal/kprecords).
 func (e Env) OperatorAuthenticator() (*core.IamAuthenticator, error) {
+	if err := e.Require("IBMCLOUD_API_KEY"); err != nil {
+		return nil, err
+	}
 	return e.authenticator(e.OperatorAPIKey, "operator")
 }
 
 func (e Env) authenticator(apiKey, who string) (*core.IamAuthenticator, error) {
-	auth := &core.IamAuthenticator{ApiKey: apiKey, URL: e.IAMURL}
+	auth := &core.IamAuthenticator{ApiKey: apiKey, URL: e.IAMURL, Client: &http.Client{Timeout: ClientTimeout}}
 	if err := auth.Validate(); err != nil {
 		return nil, fmt.Errorf("dial IAM for the %s identity at %s: %w", who, e.IAMURL, err)
 	}

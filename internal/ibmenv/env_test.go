@@ -1,6 +1,8 @@
 package ibmenv
 
 import (
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -63,4 +65,54 @@ func TestForKPInstance_ChangesOnlyTheInstance(t *testing.T) {
 	other.KPInstanceID = e.KPInstanceID
 	require.Equal(t, e, other, "same endpoint and identities")
 	require.Equal(t, e, e.ForKPInstance(""), "empty keeps the default instance")
+}
+
+// jwt is an unsigned token with claims, as far as IAMIDOfToken reads one.
+func jwt(claims string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"RS256"}`)) + "." + enc([]byte(claims)) + ".c2ln"
+}
+
+type fakeTokens struct {
+	token string
+	err   error
+	calls int
+}
+
+func (f *fakeTokens) GetToken() (string, error) { f.calls++; return f.token, f.err }
+
+func TestIAMIDOfToken_ReadsTheClaimAndNeverQuotesTheToken(t *testing.T) {
+	id, err := IAMIDOfToken(jwt(`{"iam_id":"IBMid-270000AB","sub":"x"}`))
+	require.NoError(t, err)
+	require.Equal(t, "IBMid-270000AB", id)
+
+	for _, bad := range []string{"opaque-secret-token", jwt(`{"sub":"x"}`), "a.%%%secret.c", jwt(`not json secret`)} {
+		_, err := IAMIDOfToken(bad)
+		require.Error(t, err, bad)
+		require.NotContains(t, err.Error(), "secret")
+	}
+}
+
+func TestIAMIDs_LearnsOncePerIdentity(t *testing.T) {
+	ids := NewIAMIDs()
+	op := &fakeTokens{token: jwt(`{"iam_id":"IBMid-op"}`)}
+	svc := &fakeTokens{token: jwt(`{"iam_id":"iam-ServiceId-svc"}`)}
+
+	for range 3 {
+		got, err := ids.Of(op)
+		require.NoError(t, err)
+		require.Equal(t, "IBMid-op", got)
+	}
+	got, err := ids.Of(svc)
+	require.NoError(t, err)
+	require.Equal(t, "iam-ServiceId-svc", got)
+	require.Equal(t, 1, op.calls, "learned once")
+
+	down := &fakeTokens{err: errors.New("connection refused")}
+	_, err = ids.Of(down)
+	require.ErrorContains(t, err, "connection refused")
+	down.err, down.token = nil, jwt(`{"iam_id":"IBMid-late"}`)
+	got, err = ids.Of(down)
+	require.NoError(t, err)
+	require.Equal(t, "IBMid-late", got, "a failure is not kept")
 }
