@@ -44,13 +44,11 @@ type KeyAdmin interface {
 // KeyRecords reads, with the operator identity, what Key Protect and IAM
 // record that keyprotect-go-client does not parse (package
 // internal/kprecords): a key's dual-authorization deletion state, its
-// registrations, the activity record of calls on it, and the operator's
-// own IAM id.
+// registrations and the activity record of calls on it.
 type KeyRecords interface {
 	DeletionAuthorization(ctx context.Context, keyID string) (kprecords.DeletionAuthorization, error)
 	Registrations(ctx context.Context, keyID string) ([]kprecords.Registration, error)
 	Activity(ctx context.Context, f kprecords.ActivityFilter) ([]kprecords.Activity, error)
-	IAMID() (string, error)
 }
 
 // Registrar creates and deletes Key Protect registrations with the service

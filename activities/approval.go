@@ -22,12 +22,8 @@ func (a *Activities) PrepareApproval(ctx context.Context, in contract.PrepareApp
 	if err != nil {
 		return res, err
 	}
-	records, err := a.recordsFor(in.KPInstanceID, op.subject())
-	if err != nil {
-		return res, err
-	}
-	if res.RequesterIAMID, err = records.IAMID(); err != nil {
-		return res, classifyKP(err, op)
+	if res.RequesterIAMID, err = a.operatorIAMID(); err != nil {
+		return res, fmt.Errorf("%s: %w", op.subject(), err)
 	}
 	key, err := keys.GetKeyMetadata(ctx, in.RootKeyID)
 	if err != nil {
@@ -103,4 +99,13 @@ func approvalVerdict(in contract.VerifyApprovalInput, auth kprecords.DeletionAut
 	approval.ApproverIAMID, approval.SetForDeletionAt = last.IAMID, last.Time.UTC()
 	approval.AuthExpiration, approval.CorrelationID = auth.AuthExpiration.UTC(), last.CorrelationID
 	return approval, ""
+}
+
+// operatorIAMID is the IAM id of the operator identity, the one Key
+// Protect sees on the control plane's calls.
+func (a *Activities) operatorIAMID() (string, error) {
+	if a.iamIDs == nil {
+		return "", fmt.Errorf("no IAM identity is configured to name the operator")
+	}
+	return a.iamIDs(false)
 }

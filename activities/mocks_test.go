@@ -193,21 +193,6 @@ func (mr *MockKeyRecordsMockRecorder) DeletionAuthorization(ctx, keyID any) *gom
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeletionAuthorization", reflect.TypeOf((*MockKeyRecords)(nil).DeletionAuthorization), ctx, keyID)
 }
 
-// IAMID mocks base method.
-func (m *MockKeyRecords) IAMID() (string, error) {
-	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "IAMID")
-	ret0, _ := ret[0].(string)
-	ret1, _ := ret[1].(error)
-	return ret0, ret1
-}
-
-// IAMID indicates an expected call of IAMID.
-func (mr *MockKeyRecordsMockRecorder) IAMID() *gomock.Call {
-	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "IAMID", reflect.TypeOf((*MockKeyRecords)(nil).IAMID))
-}
-
 // Registrations mocks base method.
 func (m *MockKeyRecords) Registrations(ctx context.Context, keyID string) ([]kprecords.Registration, error) {
 	m.ctrl.T.Helper()

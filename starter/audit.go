@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/byokflow/byokflow/catalog"
 	"github.com/byokflow/byokflow/contract"
@@ -171,7 +172,7 @@ func printAudit(w io.Writer, out auditOutput) {
 			fmt.Fprintf(tw, "  byokflow\t%s\t%s\t%s\t%s\t%s\n", e.At, e.Operation, dash(e.IAMID), dash(e.RootKeyID), eventResult(e))
 		}
 		for _, r := range run.KeyProtect {
-			fmt.Fprintf(tw, "  key protect\t%s\t%s\t%s\t%s\t%d %s%s\n", r.Time, r.Action, dash(r.IAMID), dash(r.KeyID),
+			fmt.Fprintf(tw, "  key protect\t%s\t%s\t%s\t%s\t%d %s%s\n", r.Time.UTC().Format(time.RFC3339Nano), r.Action, dash(r.IAMID), dash(r.KeyID),
 				r.Status, r.Outcome, detailSuffix(r.Reason))
 		}
 		tw.Flush()

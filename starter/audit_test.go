@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/byokflow/byokflow/catalog"
+	"github.com/byokflow/byokflow/internal/kprecords"
 )
 
 func TestGroupRuns_OneRunPerCorrelationIDInOrder(t *testing.T) {
@@ -73,12 +74,12 @@ func TestKPActivity_ReadsTheRecordsOfACorrelationID(t *testing.T) {
 	defer srv.Close()
 	auth, err := core.NewBearerTokenAuthenticator("operator-token")
 	require.NoError(t, err)
-	k := &kpActivity{baseURL: srv.URL, instanceID: "kp-1", auth: auth, client: srv.Client()}
+	k := &kpActivity{baseURL: srv.URL, instanceID: "kp-1", list: kprecords.New(srv.URL, "kp-1", auth, srv.Client())}
 
 	records, err := k.records(context.Background(), "c-1")
 
 	require.NoError(t, err)
-	require.Equal(t, []kpRecord{{Time: "2026-03-01T12:00:00Z", InstanceID: "kp-1", IAMID: "IBMid-op", Action: "rotate",
+	require.Equal(t, []kpRecord{{Time: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), InstanceID: "kp-1", IAMID: "IBMid-op", Action: "rotate",
 		KeyID: "k1", CorrelationID: "c-1", Status: 200, Outcome: "success"}}, records)
 	require.Equal(t, "/admin/v1/activity", got.URL.Path)
 	require.Equal(t, "c-1", got.URL.Query().Get("correlationId"))
@@ -98,7 +99,7 @@ func TestKPActivity_FailuresSayWhatToDoAndNoToken(t *testing.T) {
 		}))
 		auth, err := core.NewBearerTokenAuthenticator("operator-token")
 		require.NoError(t, err)
-		k := &kpActivity{baseURL: srv.URL, instanceID: "kp-1", auth: auth, client: srv.Client()}
+		k := &kpActivity{baseURL: srv.URL, instanceID: "kp-1", list: kprecords.New(srv.URL, "kp-1", auth, srv.Client())}
 
 		_, err = k.records(context.Background(), "c-1")
 
@@ -114,7 +115,7 @@ func TestPrintAudit_ShowsBothSidesPerRun(t *testing.T) {
 	out := auditOutput{Instance: "orders", KPInstance: "kp-1", Runs: []auditRun{{CorrelationID: "c-1", WorkflowID: "rotate-orders",
 		Byokflow: []auditEvent{{At: "t1", Operation: "kp.rotate", IAMID: "IBMid-op", RootKeyID: "k1",
 			Detail: json.RawMessage(`{"outcome":"success"}`), InKeyProtect: &yes}},
-		KeyProtect: []kpRecord{{Time: "t0", Action: "rotate", IAMID: "IBMid-op", KeyID: "k1", Status: 200, Outcome: "success"}}}}}
+		KeyProtect: []kpRecord{{Time: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Action: "rotate", IAMID: "IBMid-op", KeyID: "k1", Status: 200, Outcome: "success"}}}}}
 	var b bytes.Buffer
 
 	printAudit(&b, out)
@@ -122,5 +123,5 @@ func TestPrintAudit_ShowsBothSidesPerRun(t *testing.T) {
 	s := b.String()
 	require.Contains(t, s, "workflow rotate-orders  correlation id c-1")
 	require.Regexp(t, `byokflow\s+t1\s+kp.rotate\s+IBMid-op\s+k1\s+success, in Key Protect's record`, s)
-	require.Regexp(t, `key protect\s+t0\s+rotate\s+IBMid-op\s+k1\s+200 success`, s)
+	require.Regexp(t, `key protect\s+2026-03-01T12:00:00Z\s+rotate\s+IBMid-op\s+k1\s+200 success`, s)
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/internal/ibmenv"
-	"github.com/byokflow/byokflow/internal/kprecords"
 )
 
 func runShred(ctx context.Context, a *app, args []string) error {
@@ -125,5 +124,5 @@ func iamIDOf(env ibmenv.Env) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return kprecords.IAMIDOf(auth)
+	return ibmenv.NewIAMIDs().Of(auth)
 }

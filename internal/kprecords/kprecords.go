@@ -1,9 +1,9 @@
 // Package kprecords reads what Key Protect and IAM record about a key and
 // an identity beyond what keyprotect-go-client v0.17.3 parses: a key's
 // dual-authorization deletion state (keySetForDeletion, authExpiration),
-// its registrations, the activity record of the calls made on it (IBM
+// its registrations, and the activity record of the calls made on it (IBM
 // Cloud Activity Tracker's events for Key Protect; the local emulator
-// serves them at /admin/v1/activity), and the IAM id behind an API key.
+// serves them at /admin/v1/activity).
 //
 // Guards and approvals are decided from these records, never from what a
 // caller says. It imports the IBM core SDK and nothing of ours.
@@ -11,9 +11,7 @@ package kprecords
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,14 +27,14 @@ import (
 type Client struct {
 	baseURL    string
 	instanceID string
-	auth       *core.IamAuthenticator
+	auth       core.Authenticator
 	http       *http.Client
 }
 
 // New returns a client of Key Protect at kpURL (no trailing slash),
-// instance kpInstanceID, authenticating with auth. A nil client means one
-// with a 20 s timeout.
-func New(kpURL, kpInstanceID string, auth *core.IamAuthenticator, client *http.Client) *Client {
+// instance kpInstanceID, authenticating with auth (a caching
+// core.IamAuthenticator). A nil client means one with a 20 s timeout.
+func New(kpURL, kpInstanceID string, auth core.Authenticator, client *http.Client) *Client {
 	if client == nil {
 		client = &http.Client{Timeout: 20 * time.Second}
 	}
@@ -140,36 +138,6 @@ func (c *Client) Activity(ctx context.Context, f ActivityFilter) ([]Activity, er
 	}
 	err := c.get(ctx, "/admin/v1/activity", q, &out)
 	return out.Records, err
-}
-
-// IAMID is the IAM id behind the client's API key: the iam_id claim of
-// the access token IAM issued for it (read, not verified: it came from
-// IAM over this client's own connection).
-func (c *Client) IAMID() (string, error) {
-	return IAMIDOf(c.auth)
-}
-
-// IAMIDOf is the IAM id behind auth's API key.
-func IAMIDOf(auth *core.IamAuthenticator) (string, error) {
-	token, err := auth.GetToken()
-	if err != nil {
-		return "", fmt.Errorf("get an IAM token: %w", err)
-	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return "", errors.New("read IAM id: the IAM access token is not a JWT")
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return "", fmt.Errorf("read IAM id: decode the token's claims: %w", err)
-	}
-	var claims struct {
-		IAMID string `json:"iam_id"`
-	}
-	if err := json.Unmarshal(payload, &claims); err != nil || claims.IAMID == "" {
-		return "", errors.New("read IAM id: the IAM access token names no iam_id")
-	}
-	return claims.IAMID, nil
 }
 
 // Error is a Key Protect error answer: the HTTP status, the reason codes
