@@ -1,17 +1,12 @@
 package activities
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/IBM/go-sdk-core/v5/core"
-	kp "github.com/IBM/keyprotect-go-client"
 
 	"github.com/byokflow/byokflow/internal/kprecords"
 )
@@ -26,21 +21,15 @@ import (
 // Its authenticator caches the service's IAM token and refreshes it before
 // it expires; build one ServiceRegistrar per worker.
 type ServiceRegistrar struct {
-	baseURL    string
-	instanceID string
-	auth       core.Authenticator
-	client     *http.Client
+	kp *kprecords.Client
 }
 
 // NewServiceRegistrar returns a registrar for Key Protect at kpURL (no
 // trailing slash) and instance kpInstanceID, authenticating with auth (for
 // example a core.IamAuthenticator for the service's API key). A nil client
-// means a client with a 30 s timeout.
+// means a client with a 20 s timeout.
 func NewServiceRegistrar(kpURL, kpInstanceID string, auth core.Authenticator, client *http.Client) *ServiceRegistrar {
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
-	}
-	return &ServiceRegistrar{baseURL: kpURL, instanceID: kpInstanceID, auth: auth, client: client}
+	return &ServiceRegistrar{kp: kprecords.New(kpURL, kpInstanceID, auth, client)}
 }
 
 // registrationBody is the create body; preventKeyDeletion is required.
@@ -66,36 +55,8 @@ func (r *ServiceRegistrar) DeleteRegistration(ctx context.Context, keyID, resour
 }
 
 func (r *ServiceRegistrar) do(ctx context.Context, method, keyID, crn string, body []byte) error {
-	u := r.baseURL + "/api/v2/keys/" + url.PathEscape(keyID) + "/registrations/" + url.QueryEscape(crn)
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("build registration request: %w", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Bluemix-Instance", r.instanceID)
-	if id := kp.GetCorrelationID(ctx); id != nil {
-		req.Header.Set("correlation-id", id.String()) // the header keyprotect-go-client sends
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if err := r.auth.Authenticate(req); err != nil {
-		return err
-	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	switch resp.StatusCode {
-	case http.StatusOK, http.StatusCreated, http.StatusNoContent:
-		return nil
-	}
-	return parseKPError(resp.StatusCode, data)
+	path := "/api/v2/keys/" + url.PathEscape(keyID) + "/registrations/" + url.QueryEscape(crn)
+	return r.kp.Do(ctx, method, path, nil, body, nil)
 }
 
 // KPError is a Key Protect error answer received outside

@@ -6,10 +6,13 @@
 // serves them at /admin/v1/activity).
 //
 // Guards and approvals are decided from these records, never from what a
-// caller says. It imports the IBM core SDK and nothing of ours.
+// caller says. Client.Do also serves the calls the kp client lacks that
+// change something (registrations). It imports the IBM SDKs and nothing
+// of ours.
 package kprecords
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,6 +23,7 @@ import (
 	"time"
 
 	"github.com/IBM/go-sdk-core/v5/core"
+	kp "github.com/IBM/keyprotect-go-client"
 )
 
 // Client reads one Key Protect instance's records with one identity. Its
@@ -154,16 +158,30 @@ func (e *Error) Error() string {
 }
 
 func (c *Client) get(ctx context.Context, path string, q url.Values, into any) error {
+	return c.Do(ctx, http.MethodGet, path, q, nil, into)
+}
+
+// Do sends one Key Protect request that keyprotect-go-client cannot make
+// (with the headers it would send, the context's correlation id included)
+// and decodes a 200 answer into into (when not nil). Any answer but 200,
+// 201 or 204 is returned as an *Error.
+func (c *Client) Do(ctx context.Context, method, path string, q url.Values, body []byte, into any) error {
 	u := c.baseURL + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("build request %s: %w", path, err)
+		return fmt.Errorf("build request %s %s: %w", method, path, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Bluemix-Instance", c.instanceID)
+	if id := kp.GetCorrelationID(ctx); id != nil {
+		req.Header.Set("correlation-id", id.String()) // the header keyprotect-go-client sends
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if err := c.auth.Authenticate(req); err != nil {
 		return err
 	}
@@ -172,17 +190,23 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, into any) e
 		return err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusOK {
-		return ParseError(resp.StatusCode, body)
+	switch resp.StatusCode {
+	case http.StatusOK:
+		if into == nil {
+			return nil
+		}
+		if err := json.Unmarshal(data, into); err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		return nil
+	case http.StatusCreated, http.StatusNoContent:
+		return nil
 	}
-	if err := json.Unmarshal(body, into); err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	return nil
+	return ParseError(resp.StatusCode, data)
 }
 
 // ParseError reads Key Protect's error envelope (resources[0].errorMsg and
