@@ -84,6 +84,7 @@ type Activities struct {
 	kp       *kpClients
 	policies PolicyAPI
 	catalog  *catalog.Catalog
+	runs     WorkflowRuns
 	closers  []func()
 }
 
@@ -143,6 +144,11 @@ func (a *Activities) Register(w worker.ActivityRegistry) {
 		{contract.ActivityWriteShredCertificate, a.WriteShredCertificate},
 		{contract.ActivityRecordNodeReports, a.RecordNodeReports},
 		{contract.ActivityRegisterHost, a.RegisterHost},
+		{contract.ActivityAcquireInstanceOperation, a.AcquireInstanceOperation},
+		{contract.ActivityReleaseInstanceOperation, a.ReleaseInstanceOperation},
+		{contract.ActivityMarkNeedsAttention, a.MarkNeedsAttention},
+		{contract.ActivityClearNeedsAttention, a.ClearNeedsAttention},
+		{contract.ActivityCheckKPInstance, a.CheckKPInstance},
 	} {
 		w.RegisterActivityWithOptions(r.fn, activity.RegisterOptions{Name: r.name})
 	}

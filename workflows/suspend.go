@@ -16,7 +16,8 @@ import (
 // and NodeKeyMismatch.
 func SuspendInstance(ctx workflow.Context, in contract.SuspendInput) (res contract.NodesResult, err error) {
 	in = in.WithDefaults()
-	ctx, track, err := begin(ctx, contract.OperationSuspend, in.InstanceID, in.Validate())
+	ctx, track, unlock, err := beginLocked(ctx, contract.OperationSuspend, in.InstanceID, in.Validate())
+	defer unlock()
 	if err != nil {
 		return res, err
 	}
@@ -49,7 +50,8 @@ func SuspendInstance(ctx workflow.Context, in contract.SuspendInput) (res contra
 // servers. A root key that is still disabled fails KeySuspended.
 func ResumeInstance(ctx workflow.Context, in contract.ResumeInput) (res contract.NodesResult, err error) {
 	in = in.WithDefaults()
-	ctx, track, err := begin(ctx, contract.OperationResume, in.InstanceID, in.Validate())
+	ctx, track, unlock, err := beginLocked(ctx, contract.OperationResume, in.InstanceID, in.Validate())
+	defer unlock()
 	if err != nil {
 		return res, err
 	}
