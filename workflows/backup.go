@@ -16,7 +16,7 @@ import (
 // every operation runs on it); the next BackupInstance of the instance is
 // the re-run: it first marks that backup failed and clears the mark.
 //
-// Its errors carry the contract error types: InvalidInput,
+// Its errors carry the contract error types: InvalidInput, InstanceBusy,
 // InstanceNotFound, InstanceNotActive, what the node reports (KeySuspended,
 // KeyDestroyed, ...) and NodeDeadline naming the primary node and its host.
 func BackupInstance(ctx workflow.Context, in contract.BackupInput) (res contract.BackupResult, err error) {

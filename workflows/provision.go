@@ -17,9 +17,15 @@ import (
 // restore that loads it. On failure it undoes what it did, in reverse
 // order — servers stopped, fscrypt keys removed, directories and key slots
 // dropped, registration removed, record marked failed — and returns the
-// error that failed it.
+// error that failed it. Each compensation is pushed before its step; one
+// that fails marks the instance needs_attention. Running the provision
+// again (same name) is the re-run: it first finishes that rollback (nodes
+// dropped, registration removed, record failed, mark cleared), then
+// provisions anew. It holds the instance's lock throughout (a child of a
+// restore works under its parent's).
 //
-// Its errors carry the contract error types: InvalidInput; from the
+// Its errors carry the contract error types: InvalidInput, InstanceBusy;
+// KPInstanceNotFound before anything is created; from the
 // activities ServiceNotAuthorized, KeyNotFound, NotRootKey, KeyNotActive,
 // InstanceExists, NoNodeHosts and whatever a node reports (KeySuspended,
 // KeySlotConflict, ...); NodeDeadline naming the silent nodes and hosts;

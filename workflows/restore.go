@@ -18,9 +18,13 @@ import (
 // node serves the loaded data. If the restore fails after the provision,
 // the new instance is undone (servers stopped, fscrypt keys removed, files
 // and key slots dropped, registration removed, record failed) so no
-// half-made instance stays.
+// half-made instance stays. A compensation that fails marks the new
+// instance needs_attention; restoring again into the same name is the
+// re-run (its provision finishes the rollback first). It locks the new
+// instance and the backup's instance for its whole run.
 //
-// Its errors carry the contract error types: InvalidInput, BackupNotFound,
+// Its errors carry the contract error types: InvalidInput, InstanceBusy,
+// KPInstanceNotFound, BackupNotFound,
 // BackupUnrecoverable (the backup's key is destroyed), KeySuspended (it is
 // disabled), ServiceNotAuthorized, the provision's errors, and the
 // restore's: BackupCorrupt, KeySlotInvalid, NodeDeadline, ...

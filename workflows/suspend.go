@@ -11,7 +11,9 @@ import (
 // key (its data is ciphertext from then on) and zeroizes its DEK, and
 // reports suspended; the key slots stay. ResumeInstance brings it back.
 //
-// Its errors carry the contract error types: InvalidInput,
+// Like every operation on an instance it holds the instance's lock.
+//
+// Its errors carry the contract error types: InvalidInput, InstanceBusy,
 // InstanceNotFound, InstanceNotActive, what a node reports, NodeDeadline
 // and NodeKeyMismatch.
 func SuspendInstance(ctx workflow.Context, in contract.SuspendInput) (res contract.NodesResult, err error) {
