@@ -34,6 +34,9 @@ type Config struct {
 // deleted key's ciphertext that must no longer unwrap.
 type KeyAdmin interface {
 	GetKeyMetadata(ctx context.Context, idOrAlias string) (*kp.Key, error)
+	// GetKeys lists keys; CheckKPInstance reads one to learn the instance
+	// exists for the operator.
+	GetKeys(ctx context.Context, limit int, offset int) (*kp.Keys, error)
 	RotateV2(ctx context.Context, idOrAlias string, newKey *kp.KeyPayload) error
 	DeleteKey(ctx context.Context, idOrAlias string, prefer kp.PreferReturn, callOpts ...kp.CallOpt) (*kp.Key, error)
 	SetDualAuthDeletePolicy(ctx context.Context, idOrAlias string, enabled bool) (*kp.Policy, error)
@@ -106,6 +109,7 @@ type Activities struct {
 	policies PolicyAPI
 	catalog  *catalog.Catalog
 	iamIDs   func(service bool) (string, error)
+	runs     WorkflowRuns
 	closers  []func()
 }
 
@@ -167,6 +171,11 @@ func (a *Activities) Register(w worker.ActivityRegistry) {
 		{contract.ActivityVerifyApproval, a.VerifyApproval},
 		{contract.ActivityRecordNodeReports, a.RecordNodeReports},
 		{contract.ActivityRegisterHost, a.RegisterHost},
+		{contract.ActivityAcquireInstanceOperation, a.AcquireInstanceOperation},
+		{contract.ActivityReleaseInstanceOperation, a.ReleaseInstanceOperation},
+		{contract.ActivityMarkNeedsAttention, a.MarkNeedsAttention},
+		{contract.ActivityClearNeedsAttention, a.ClearNeedsAttention},
+		{contract.ActivityCheckKPInstance, a.CheckKPInstance},
 	} {
 		w.RegisterActivityWithOptions(r.fn, activity.RegisterOptions{Name: r.name})
 	}

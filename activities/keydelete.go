@@ -55,9 +55,12 @@ func rootKeyState(id string, key *kp.Key) contract.RootKeyState {
 // Key Protect refuses because registrations remain, it lists them again:
 // when they are only this instance's and those of byokflow instances that
 // are gone it deletes with force; any other fails ForeignRegistrations
-// (one may have been added since the workflow's guards ran). A key already deleted is success. A
-// dual-auth key that no second user authorized fails with the retryable
-// DualAuthPending, so the workflow's retry policy waits for the
+// (one may have been added since the workflow's guards ran). A key already
+// deleted is success (AlreadyDeleted), also when the deletion is retried
+// after its answer was lost and Key Protect answers 404 or 410: the key's
+// metadata says Destroyed, and the result carries its deletion date and
+// deleter. A dual-auth key that no second user authorized fails with the
+// retryable DualAuthPending, so the workflow's retry policy waits for the
 // authorization. A registration with a retention policy fails
 // KeyDeletionBlocked.
 func (a *Activities) DeleteRootKey(ctx context.Context, in contract.DeleteRootKeyInput) (contract.DeleteRootKeyResult, error) {
@@ -78,8 +81,14 @@ func (a *Activities) DeleteRootKey(ctx context.Context, in contract.DeleteRootKe
 	}
 	f, isKP := kpFailureOf(err)
 	switch {
-	case isKP && f.status == http.StatusGone:
-		res.AlreadyDeleted, err = true, nil
+	case isKP && (f.status == http.StatusGone || f.status == http.StatusNotFound):
+		// A retry after a deletion whose answer was lost: report what Key
+		// Protect holds, a destroyed key (with who deleted it and when),
+		// not the refusal of the retry.
+		if key, err = destroyedKey(ctx, keys, in.RootKeyID, op, err); err != nil {
+			return res, err
+		}
+		res.AlreadyDeleted = true
 	case isKP && f.has(codeAuthorizationsNot):
 		return res, dualAuthPending(op, f)
 	case isKP && f.has(codePrevKeyDel):
@@ -94,6 +103,21 @@ func (a *Activities) DeleteRootKey(ctx context.Context, in contract.DeleteRootKe
 	return res, a.auditOrRetry(ctx, op.subject(), auditEntry{actor: in.RequestedBy, operation: "key.delete",
 		instanceID: in.InstanceID, rootKeyID: in.RootKeyID, detail: map[string]any{
 			"forced": res.Forced, "alreadyDeleted": res.AlreadyDeleted}})
+}
+
+// destroyedKey reads the metadata of a key whose deletion Key Protect
+// refused with 404 or 410 (refusal): a key in state Destroyed is returned,
+// anything else fails as the refusal classifies (KeyNotFound, ...).
+func destroyedKey(ctx context.Context, keys KeyAdmin, keyID string, op kpOp, refusal error) (*kp.Key, error) {
+	key, err := keys.GetKeyMetadata(ctx, keyID)
+	if err == nil && key.State == int(kp.Destroyed) {
+		return key, nil
+	}
+	if f, ok := kpFailureOf(refusal); ok && f.status == http.StatusGone {
+		// 410 is Key Protect's own word that the key is deleted.
+		return nil, nil
+	}
+	return nil, classifyKP(refusal, op)
 }
 
 // dualAuthPending is the retryable error of a dual-auth key whose deletion

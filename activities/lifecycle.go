@@ -18,10 +18,21 @@ const maxReasonLen = 2000
 // (CreateInstanceRecord replaces a failed record, nodes included). The
 // nodes and their key-status history are kept until then, for audit:
 // deleting the nodes would delete their history with them. A missing
-// record is success, so the compensation may be retried.
+// record is success, so the compensation may be retried; with
+// in.WorkflowID, so is a record another run created (the compensation is
+// pushed before the record is made, and must leave a live instance alone).
 func (a *Activities) MarkInstanceFailed(ctx context.Context, in contract.MarkInstanceFailedInput) error {
 	verb := fmt.Sprintf("mark instance %q failed", in.InstanceID)
 	reason := truncate(in.Reason)
+	if in.WorkflowID != "" {
+		rec, err := a.catalog.GetInstance(ctx, in.InstanceID)
+		if errors.Is(err, catalog.ErrNotFound) || (err == nil && rec.WorkflowID != in.WorkflowID) {
+			return nil // never made, or another run's: nothing of this run to undo
+		}
+		if err != nil {
+			return a.catalogError(err, verb)
+		}
+	}
 	err := a.catalog.SetInstanceState(ctx, in.InstanceID, catalog.InstanceFailed, reason)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return nil
@@ -67,7 +78,8 @@ func (a *Activities) RecordKeyVersion(ctx context.Context, in contract.RecordKey
 }
 
 // LoadInstance reads an instance record: its key, current key version,
-// state, node placement, CRN and database. Fails InstanceNotFound.
+// state, node placement, CRN and database; an instance marked by a failed
+// compensation is needs_attention, with the mark. Fails InstanceNotFound.
 func (a *Activities) LoadInstance(ctx context.Context, in contract.LoadInstanceInput) (contract.LoadInstanceResult, error) {
 	var res contract.LoadInstanceResult
 	verb := fmt.Sprintf("load instance %q", in.InstanceID)
@@ -79,9 +91,15 @@ func (a *Activities) LoadInstance(ctx context.Context, in contract.LoadInstanceI
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", verb, err)
 	}
-	return contract.LoadInstanceResult{RootKeyID: rec.RootKeyID, KPInstanceID: rec.KPInstanceID,
+	res = contract.LoadInstanceResult{RootKeyID: rec.RootKeyID, KPInstanceID: rec.KPInstanceID,
 		KeyVersionID: rec.KeyVersionID, Nodes: placements(nodes), State: instanceState(rec.State),
-		InstanceCRN: rec.CRN, DatabaseName: rec.DatabaseName}, nil
+		InstanceCRN: rec.CRN, DatabaseName: rec.DatabaseName}
+	if m := rec.Attention; m.Set() && rec.State != catalog.InstanceShredded {
+		res.State = contract.InstanceNeedsAttention
+		res.Attention = &contract.Attention{Operation: m.Operation, Step: m.Step, Subject: m.Subject,
+			Error: m.Error, WorkflowID: m.WorkflowID, At: m.At}
+	}
+	return res, nil
 }
 
 // instanceState maps a catalog state to the contract's: provisioning is

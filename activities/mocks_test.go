@@ -79,6 +79,21 @@ func (mr *MockKeyAdminMockRecorder) GetKeyMetadata(ctx, idOrAlias any) *gomock.C
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetKeyMetadata", reflect.TypeOf((*MockKeyAdmin)(nil).GetKeyMetadata), ctx, idOrAlias)
 }
 
+// GetKeys mocks base method.
+func (m *MockKeyAdmin) GetKeys(ctx context.Context, limit, offset int) (*kp.Keys, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "GetKeys", ctx, limit, offset)
+	ret0, _ := ret[0].(*kp.Keys)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetKeys indicates an expected call of GetKeys.
+func (mr *MockKeyAdminMockRecorder) GetKeys(ctx, limit, offset any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetKeys", reflect.TypeOf((*MockKeyAdmin)(nil).GetKeys), ctx, limit, offset)
+}
+
 // RotateV2 mocks base method.
 func (m *MockKeyAdmin) RotateV2(ctx context.Context, idOrAlias string, newKey *kp.KeyPayload) error {
 	m.ctrl.T.Helper()

@@ -13,7 +13,11 @@ import (
 // version still equals in.FromVersionID, then returns the new version with
 // Rotated set. A key already past FromVersionID (rotated by an earlier
 // attempt, by a rotation policy or by hand) is not rotated again: its
-// current version is returned with Rotated false. Fails RotationTooSoon
+// current version is returned with Rotated false. A rotate call that fails
+// after which Key Protect shows the key past FromVersionID is this
+// rotation's success (Rotated true): the client retries a POST whose
+// answer was lost, and the retry is refused (RotationTooSoon) although the
+// first try rotated. Fails RotationTooSoon
 // when Key Protect refuses a second rotation within its interval,
 // KeyMaterialRequired for an imported key (Key Protect rotates it only with
 // new material, which never passes through here), KeySuspended or
@@ -34,10 +38,11 @@ func (a *Activities) RotateKey(ctx context.Context, in contract.RotateKeyInput) 
 	if err != nil || current != in.FromVersionID {
 		return contract.RotateKeyResult{KeyVersionID: current}, err
 	}
-	if err := keys.RotateV2(ctx, in.RootKeyID, nil); err != nil {
-		return res, classifyKP(err, op)
-	}
+	rotateErr := keys.RotateV2(ctx, in.RootKeyID, nil)
 	next, err := usableVersion(ctx, keys, op)
+	if rotateErr != nil && (err != nil || next == in.FromVersionID) {
+		return res, classifyKP(rotateErr, op)
+	}
 	if err != nil {
 		return res, err
 	}

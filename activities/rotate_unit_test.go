@@ -63,7 +63,7 @@ func TestRotateKey_RotatesOnlyFromTheRecordedVersion(t *testing.T) {
 
 func TestRotateKey_SecondRotationWithinTheHourIsTyped(t *testing.T) {
 	keys := NewMockKeyAdmin(gomock.NewController(t))
-	keys.EXPECT().GetKeyMetadata(gomock.Any(), "k1").Return(keyAt("v1"), nil)
+	keys.EXPECT().GetKeyMetadata(gomock.Any(), "k1").Return(keyAt("v1"), nil).Times(2)
 	keys.EXPECT().RotateV2(gomock.Any(), "k1", nil).Return(kpError(t, 409, "KEY_ROTATION_NOT_PERMITTED"))
 	acts := New(Config{KPInstanceID: "kp"}, Clients{Keys: keys})
 
@@ -71,4 +71,45 @@ func TestRotateKey_SecondRotationWithinTheHourIsTyped(t *testing.T) {
 
 	require.Equal(t, contract.ErrTypeRotationTooSoon, contract.ErrorType(err))
 	require.Contains(t, err.Error(), "--rewrap-only")
+}
+
+// A rotation whose answer was lost: the client retried the POST, Key
+// Protect refused the retry, and the key is at a new version all the same.
+func TestRotateKey_RefusedRetryAfterALostAnswerIsThisRotation(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		rotateErr error
+	}{
+		{"RotationTooSoon", kpError(t, 409, "KEY_ROTATION_NOT_PERMITTED")},
+		{"connection error", context.DeadlineExceeded},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			keys := NewMockKeyAdmin(gomock.NewController(t))
+			gomock.InOrder(
+				keys.EXPECT().GetKeyMetadata(gomock.Any(), "k1").Return(keyAt("v1"), nil),
+				keys.EXPECT().RotateV2(gomock.Any(), "k1", nil).Return(tc.rotateErr),
+				keys.EXPECT().GetKeyMetadata(gomock.Any(), "k1").Return(keyAt("v2"), nil),
+			)
+			acts := New(Config{KPInstanceID: "kp"}, Clients{Keys: keys})
+
+			res, err := acts.RotateKey(context.Background(), contract.RotateKeyInput{RootKeyID: "k1", FromVersionID: "v1"})
+
+			require.NoError(t, err)
+			require.Equal(t, contract.RotateKeyResult{KeyVersionID: "v2", Rotated: true}, res)
+		})
+	}
+}
+
+// A refused rotation after which the key is still at the recorded version
+// did not happen: its error stands.
+func TestRotateKey_RefusedRotationWithoutANewVersionFails(t *testing.T) {
+	keys := NewMockKeyAdmin(gomock.NewController(t))
+	keys.EXPECT().GetKeyMetadata(gomock.Any(), "k1").Return(keyAt("v1"), nil).Times(2)
+	keys.EXPECT().RotateV2(gomock.Any(), "k1", nil).Return(context.DeadlineExceeded)
+	acts := New(Config{KPInstanceID: "kp"}, Clients{Keys: keys})
+
+	_, err := acts.RotateKey(context.Background(), contract.RotateKeyInput{RootKeyID: "k1", FromVersionID: "v1"})
+
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Empty(t, contract.ErrorType(err), "a connection error stays retryable")
 }

@@ -59,10 +59,52 @@ type Instance struct {
 	WorkflowID    string        `db:"workflow_id"` // the workflow that created it
 	CreatedAt     time.Time     `db:"created_at"`
 	UpdatedAt     time.Time     `db:"updated_at"`
+	// Attention is set when a compensation failed (SetAttention); its
+	// Step is empty otherwise.
+	Attention Attention `db:"-"`
 }
 
+// Attention is the durable mark of a compensation that failed: the
+// instance needs an operator until a re-run of Operation clears it.
+type Attention struct {
+	Operation  string    `json:"operation"`
+	Step       string    `json:"step"`
+	Subject    string    `json:"subject"` // what the step was about: an instance or a backup id
+	Error      string    `json:"error"`   // no secret material
+	WorkflowID string    `json:"workflowId"`
+	At         time.Time `json:"at"`
+}
+
+// Set reports whether the mark is set.
+func (a Attention) Set() bool { return a.Step != "" }
+
 const instanceColumns = `id, crn, kp_instance_id, root_key_id, key_version_at_create, key_version_id,
-	database_name, state, node_count, failure_reason, workflow_id, created_at, updated_at`
+	database_name, state, node_count, failure_reason, workflow_id, created_at, updated_at,
+	attention_operation, attention_step, attention_subject, attention_error, attention_workflow_id,
+	coalesce(attention_at, 'epoch') AS attention_at`
+
+// instanceRow is an instances row as instanceColumns selects it.
+type instanceRow struct {
+	Instance
+	AttentionOperation  string    `db:"attention_operation"`
+	AttentionStep       string    `db:"attention_step"`
+	AttentionSubject    string    `db:"attention_subject"`
+	AttentionError      string    `db:"attention_error"`
+	AttentionWorkflowID string    `db:"attention_workflow_id"`
+	AttentionAt         time.Time `db:"attention_at"`
+}
+
+// scanInstance reads one row of instanceColumns.
+func scanInstance(row pgx.CollectableRow) (Instance, error) {
+	r, err := pgx.RowToStructByName[instanceRow](row)
+	in := r.Instance
+	if r.AttentionStep != "" {
+		in.Attention = Attention{Operation: r.AttentionOperation, Step: r.AttentionStep,
+			Subject: r.AttentionSubject, Error: r.AttentionError, WorkflowID: r.AttentionWorkflowID,
+			At: r.AttentionAt}
+	}
+	return in, err
+}
 
 var instanceIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{2,39}$`)
 
@@ -94,7 +136,7 @@ func (c *Catalog) CreateInstance(ctx context.Context, in Instance) (Instance, er
 		ON CONFLICT (id) DO NOTHING RETURNING `+instanceColumns,
 		in.ID, in.CRN, in.KPInstanceID, in.RootKeyID, in.KeyVersionAtCreate, in.KeyVersionID,
 		in.DatabaseName, in.State, in.NodeCount, in.FailureReason, in.WorkflowID)
-	created, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Instance])
+	created, err := pgx.CollectExactlyOneRow(rows, scanInstance)
 	if err == nil {
 		return created, nil
 	}
@@ -115,7 +157,7 @@ func (c *Catalog) CreateInstance(ctx context.Context, in Instance) (Instance, er
 // GetInstance returns the instance, or an error wrapping ErrNotFound.
 func (c *Catalog) GetInstance(ctx context.Context, id string) (Instance, error) {
 	rows, _ := c.pool.Query(ctx, "SELECT "+instanceColumns+" FROM instances WHERE id = $1", id)
-	in, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Instance])
+	in, err := pgx.CollectExactlyOneRow(rows, scanInstance)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Instance{}, fmt.Errorf("get instance %s: %w", id, ErrNotFound)
 	}
@@ -140,7 +182,7 @@ func (c *Catalog) InstancesByRootKey(ctx context.Context, rootKeyID string) ([]I
 
 func (c *Catalog) queryInstances(ctx context.Context, what, sql string, args ...any) ([]Instance, error) {
 	rows, _ := c.pool.Query(ctx, sql, args...)
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[Instance])
+	out, err := pgx.CollectRows(rows, scanInstance)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

@@ -69,6 +69,9 @@ type CreateInstanceRecordResult struct {
 type MarkInstanceFailedInput struct {
 	InstanceID string `json:"instanceId"`
 	Reason     string `json:"reason"`
+	// WorkflowID, when set, limits the change to a record created by that
+	// run (CreateInstanceRecordInput.WorkflowID); another's is left alone.
+	WorkflowID string `json:"workflowId,omitempty"`
 }
 
 // RegisterInstanceInput registers InstanceCRN with the root key (a Key Protect
@@ -113,6 +116,8 @@ type LoadInstanceResult struct {
 	InstanceCRN string `json:"instanceCrn"`
 	// DatabaseName is the instance's database on the database server.
 	DatabaseName string `json:"databaseName"`
+	// Attention is set (State needs_attention) when a compensation failed.
+	Attention *Attention `json:"attention,omitempty"`
 }
 
 // RotateKeyInput rotates RootKeyID in Key Protect only while its current

@@ -105,6 +105,12 @@ const (
 	// ErrTypeNodeNotServing: a node's server is not serving, for example
 	// because its key was suspended; the message says how to bring it back.
 	ErrTypeNodeNotServing = "NodeNotServing"
+	// ErrTypeInstanceBusy: another operation runs on the instance; the
+	// message names its workflow and operation, and says to wait for it.
+	ErrTypeInstanceBusy = "InstanceBusy"
+	// ErrTypeKPInstanceNotFound: the Key Protect instance does not exist,
+	// or the operator identity cannot read it; nothing was created.
+	ErrTypeKPInstanceNotFound = "KPInstanceNotFound"
 )
 
 // RetryTypeDualAuthPending is the type of a retryable application error:
@@ -140,7 +146,7 @@ func NonRetryableErrorTypes() []string {
 		ErrTypeKeyInUse, ErrTypeBackupsRetained, ErrTypeApprovalExpired,
 		ErrTypeKeyDeletionBlocked, ErrTypeForeignRegistrations, ErrTypeApprovalNotProven,
 		ErrTypeShredUnproven, ErrTypeStorageUnsupported,
-		ErrTypeNodeNotServing,
+		ErrTypeNodeNotServing, ErrTypeInstanceBusy, ErrTypeKPInstanceNotFound,
 	}
 }
 

@@ -40,7 +40,9 @@ var wireTypes = []any{
 	StartPrimaryInput{}, StartPrimaryResult{}, ReplicationSource{}, StartStandbyInput{},
 	SuspendNodeInput{}, ResumeNodeInput{}, RecordNodeReportsInput{}, RecordNodeReportsResult{},
 	RegisterHostInput{}, NodeCheckInInput{}, NodeCheckInResult{}, SuspendInput{}, ResumeInput{},
-	NodesResult{},
+	NodesResult{}, AcquireInstanceOperationInput{}, AcquireInstanceOperationResult{},
+	ReleaseInstanceOperationInput{}, Attention{}, MarkNeedsAttentionInput{}, ClearNeedsAttentionInput{},
+	CheckKPInstanceInput{},
 }
 
 // secretWords may not appear in a field name. A wrapped DEK may.

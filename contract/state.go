@@ -59,6 +59,10 @@ const (
 	// InstanceShredded: the instance was crypto-shredded (terminal); its
 	// shred certificate is in the catalog.
 	InstanceShredded InstanceState = "shredded"
+	// InstanceNeedsAttention: a compensation failed and left work undone
+	// (LoadInstanceResult.Attention says which step); a re-run of the
+	// operation finishes it and clears the mark.
+	InstanceNeedsAttention InstanceState = "needs_attention"
 )
 
 // NodePlacement says which host serves a database node and on which task

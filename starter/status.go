@@ -15,6 +15,18 @@ type statusOutput struct {
 	RootKeyID string    `json:"rootKeyId"`
 	State     string    `json:"state"`
 	Nodes     []nodeRow `json:"nodes"`
+	// Operation is the workflow holding the instance's lock, if any.
+	Operation *runningOperation `json:"operation,omitempty"`
+	// Attention is the mark of a failed compensation (state needs_attention).
+	Attention *catalog.Attention `json:"attention,omitempty"`
+}
+
+// runningOperation is the operation that holds an instance.
+type runningOperation struct {
+	Operation  string `json:"operation"`
+	WorkflowID string `json:"workflowId"`
+	RunID      string `json:"runId"`
+	Since      string `json:"since"`
 }
 
 func runStatus(ctx context.Context, a *app, args []string) error {
@@ -40,6 +52,14 @@ func runStatus(ctx context.Context, a *app, args []string) error {
 		return a.printJSON(out)
 	}
 	fmt.Fprintf(a.stdout, "instance %s (%s), root key %s\n", out.Instance, out.State, out.RootKeyID)
+	if op := out.Operation; op != nil {
+		fmt.Fprintf(a.stdout, "operation %s running: workflow %s (run %s) since %s\n", op.Operation, op.WorkflowID,
+			op.RunID, op.Since)
+	}
+	if m := out.Attention; m != nil {
+		fmt.Fprintf(a.stdout, "needs attention: step %s of %s %s failed: %s: run the %s again to finish it\n",
+			m.Step, m.Operation, m.WorkflowID, m.Error, m.Operation)
+	}
 	printNodes(a.stdout, out.Nodes)
 	return nil
 }
@@ -67,6 +87,13 @@ func nodesPage(ctx context.Context, cat *catalog.Catalog, id string) (statusOutp
 		return statusOutput{}, err
 	}
 	out := statusOutput{Instance: inst.ID, RootKeyID: inst.RootKeyID, State: string(inst.State), Nodes: []nodeRow{}}
+	if inst.Attention.Set() && inst.State != catalog.InstanceShredded {
+		out.State, out.Attention = string(contract.InstanceNeedsAttention), &inst.Attention
+	}
+	if op, err := cat.CurrentOperation(ctx, id); err == nil {
+		out.Operation = &runningOperation{Operation: op.Operation, WorkflowID: op.WorkflowID, RunID: op.RunID,
+			Since: rfc3339(op.AcquiredAt)}
+	}
 	for _, n := range nodes {
 		out.Nodes = append(out.Nodes, nodeRow{
 			Node: n.NodeID, Host: n.Host, Role: n.Role, State: string(n.State), ServerUp: n.ServerUp,

@@ -32,6 +32,8 @@ func runControl(ctx context.Context, logger *slog.Logger) error {
 		return err
 	}
 	defer c.Close()
+	// The lock of an instance is taken over from a run Temporal no longer runs.
+	acts.UseWorkflowRuns(c)
 	w := worker.New(c, contract.ControlTaskQueue, activityWorkerOptions(nil))
 	workflows.Register(w)
 	acts.Register(w)

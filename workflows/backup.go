@@ -11,14 +11,18 @@ import (
 // fresh backup DEK wrapped by the instance's root key, and the catalog
 // records where the backup is, its size and checksum, and its key lineage.
 // The backup is recorded (writing) before the node starts, so a failed
-// backup leaves a failed record rather than nothing.
+// backup leaves a failed record rather than nothing. If marking it failed
+// fails too, the instance is marked needs_attention (it still serves, and
+// every operation runs on it); the next BackupInstance of the instance is
+// the re-run: it first marks that backup failed and clears the mark.
 //
-// Its errors carry the contract error types: InvalidInput,
+// Its errors carry the contract error types: InvalidInput, InstanceBusy,
 // InstanceNotFound, InstanceNotActive, what the node reports (KeySuspended,
 // KeyDestroyed, ...) and NodeDeadline naming the primary node and its host.
 func BackupInstance(ctx workflow.Context, in contract.BackupInput) (res contract.BackupResult, err error) {
 	in = in.WithDefaults()
-	ctx, track, err := begin(ctx, contract.OperationBackup, in.InstanceID, in.Validate())
+	ctx, track, unlock, err := beginLocked(ctx, contract.OperationBackup, in.InstanceID, in.Validate())
+	defer unlock()
 	if err != nil {
 		return res, err
 	}
@@ -26,10 +30,14 @@ func BackupInstance(ctx workflow.Context, in contract.BackupInput) (res contract
 	if err != nil {
 		return res, err
 	}
+	if err = finishBackupAttention(ctx, in, inst, track); err != nil {
+		return res, err
+	}
 	primary := inst.Nodes[0]
 	track.nodes(inst.Nodes[:1])
 	id := contract.BackupID(in.InstanceID, workflow.Now(ctx))
-	var undo compensations
+	undo := undoOf(contract.OperationBackup, in.InstanceID)
+	undo.subject = id
 	defer func() {
 		if err != nil {
 			track.step("mark backup failed")
@@ -52,21 +60,18 @@ func BackupInstance(ctx workflow.Context, in contract.BackupInput) (res contract
 		Tables: out.Tables, Rows: out.Rows}, nil
 }
 
-// createBackupRecord records the backup as writing and pushes marking it
-// failed.
+// createBackupRecord pushes marking the backup failed (a backup never
+// recorded is left alone), then records it as writing.
 func createBackupRecord(ctx workflow.Context, in contract.BackupInput, inst contract.LoadInstanceResult, id string,
 	track *tracker, undo *compensations) error {
 	track.step("create backup record")
 	create := contract.CreateBackupRecordInput{BackupID: id, InstanceID: in.InstanceID, RootKeyID: inst.RootKeyID,
 		KeyVersionID: inst.KeyVersionID, RequestedBy: in.RequestedBy}
-	if err := workflow.ExecuteActivity(ctx, contract.ActivityCreateBackupRecord, create).Get(ctx, nil); err != nil {
-		return err
-	}
 	undo.push(contract.ActivityFailBackupRecord, func(ctx workflow.Context, cause error) error {
 		fail := contract.FailBackupRecordInput{BackupID: id, Reason: errorDetail(cause)}
 		return workflow.ExecuteActivity(ctx, contract.ActivityFailBackupRecord, fail).Get(ctx, nil)
 	})
-	return nil
+	return workflow.ExecuteActivity(ctx, contract.ActivityCreateBackupRecord, create).Get(ctx, nil)
 }
 
 // writeBackup has the primary node write the backup.

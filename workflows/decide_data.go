@@ -27,7 +27,10 @@ const (
 // requireActive fails InstanceNotActive unless the instance is active, and
 // checks its placement. verb says what was refused.
 func requireActive(verb, instanceID string, inst contract.LoadInstanceResult) error {
-	if inst.State != contract.InstanceActive {
+	if inst.State == contract.InstanceNeedsAttention && !servesDespite(inst) {
+		return attentionError(verb, instanceID, *inst.Attention)
+	}
+	if inst.State != contract.InstanceActive && !servesDespite(inst) {
 		msg := fmt.Sprintf("%s %q: instance is %q, not %q: wait for its provision to finish, "+
 			"or provision it again if it failed", verb, instanceID, inst.State, contract.InstanceActive)
 		return contract.NewError(contract.ErrTypeInstanceNotActive, msg, nil)
@@ -36,13 +39,14 @@ func requireActive(verb, instanceID string, inst contract.LoadInstanceResult) er
 }
 
 // checkShreddable fails unless the instance may be crypto-shredded: it is
-// active, failed, or shredding (a crypto-shred that stopped half way).
+// active, failed, needs attention, or shredding (a crypto-shred that
+// stopped half way).
 func checkShreddable(instanceID string, inst contract.LoadInstanceResult) error {
 	var why string
 	switch inst.State {
 	case contract.InstanceActive, contract.InstanceShredding:
 		return checkPlacement(instanceID, inst.Nodes)
-	case contract.InstanceFailed:
+	case contract.InstanceFailed, contract.InstanceNeedsAttention:
 		if len(inst.Nodes) == 0 {
 			return nil
 		}

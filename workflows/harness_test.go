@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -93,7 +94,17 @@ var stubs = map[string]any{
 	contract.ActivityResumeNode:               stub[contract.ResumeNodeInput, contract.NodeReport](),
 	contract.ActivityRecordNodeReports:        stub[contract.RecordNodeReportsInput, contract.RecordNodeReportsResult](),
 	contract.ActivityRegisterHost:             stubNoResult[contract.RegisterHostInput](),
+
+	contract.ActivityAcquireInstanceOperation: stub[contract.AcquireInstanceOperationInput, contract.AcquireInstanceOperationResult](),
+	contract.ActivityReleaseInstanceOperation: stubNoResult[contract.ReleaseInstanceOperationInput](),
+	contract.ActivityMarkNeedsAttention:       stubNoResult[contract.MarkNeedsAttentionInput](),
+	contract.ActivityClearNeedsAttention:      stubNoResult[contract.ClearNeedsAttentionInput](),
+	contract.ActivityCheckKPInstance:          stubNoResult[contract.CheckKPInstanceInput](),
 }
+
+// lockCalls are the activities allCalls leaves out: the instance lock
+// every workflow takes and releases (see lock_test.go).
+var lockCalls = []string{contract.ActivityAcquireInstanceOperation, contract.ActivityReleaseInstanceOperation}
 
 // harness is a test workflow environment that records which activities
 // started, in order, and on which task queue.
@@ -115,6 +126,12 @@ type harness struct {
 	recordFails func(contract.RecordNodeReportsInput) error
 	// unknown is what RecordNodeReports names as reports of unknown nodes.
 	unknown []string
+	// lockBusy, when set, is the error of AcquireInstanceOperation;
+	// locked lists the instances locked and not released.
+	lockBusy error
+	locked   []string
+	// attention lists the marks of failed compensations.
+	attention []contract.MarkNeedsAttentionInput
 }
 
 func newHarness(t *testing.T) *harness {
@@ -127,6 +144,8 @@ func newHarness(t *testing.T) *harness {
 		h.env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
 	h.recordReports()
+	h.mockLocks()
+	h.on(contract.ActivityCheckKPInstance, nil)
 	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
@@ -169,11 +188,18 @@ func (h *harness) onNode(activity, nodeID string, ret ...any) *testsuite.MockCal
 	return h.env.OnActivity(activity, mock.Anything, match).Return(ret...)
 }
 
-// allCalls returns every activity name started so far, in start order.
+// allCalls returns every activity name started so far, in start order,
+// but for the instance lock's.
 func (h *harness) allCalls() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]string(nil), h.started...)
+	var out []string
+	for _, name := range h.started {
+		if !slices.Contains(lockCalls, name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // callsBefore returns every activity name started before the first start
@@ -188,18 +214,38 @@ func (h *harness) callsBefore(activity string) []string {
 	return all
 }
 
-// calls returns the activity names started so far, but for the recording
-// of node reports after every node step (see recordedReports).
+// calls is allCalls but for the recording of node reports after every
+// node step (see recordedReports).
 func (h *harness) calls() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []string
-	for _, name := range h.started {
-		if name != contract.ActivityRecordNodeReports {
-			out = append(out, name)
+	return slices.DeleteFunc(h.allCalls(), func(name string) bool { return name == contract.ActivityRecordNodeReports })
+}
+
+// mockLocks mocks the instance lock: acquiring fails lockBusy when set,
+// and locked tracks what is held; a compensation's attention mark is
+// remembered.
+func (h *harness) mockLocks() {
+	h.on(contract.ActivityAcquireInstanceOperation, func(_ context.Context, in contract.AcquireInstanceOperationInput) (
+		contract.AcquireInstanceOperationResult, error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.lockBusy != nil {
+			return contract.AcquireInstanceOperationResult{}, h.lockBusy
 		}
-	}
-	return out
+		h.locked = append(h.locked, in.InstanceID)
+		return contract.AcquireInstanceOperationResult{}, nil
+	})
+	h.on(contract.ActivityReleaseInstanceOperation, func(_ context.Context, in contract.ReleaseInstanceOperationInput) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.locked = slices.DeleteFunc(h.locked, func(id string) bool { return id == in.InstanceID })
+		return nil
+	})
+	h.on(contract.ActivityMarkNeedsAttention, func(_ context.Context, in contract.MarkNeedsAttentionInput) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.attention = append(h.attention, in)
+		return nil
+	})
 }
 
 func (h *harness) droppedNodes() []string {

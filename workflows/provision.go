@@ -17,16 +17,23 @@ import (
 // restore that loads it. On failure it undoes what it did, in reverse
 // order — servers stopped, fscrypt keys removed, directories and key slots
 // dropped, registration removed, record marked failed — and returns the
-// error that failed it.
+// error that failed it. Each compensation is pushed before its step; one
+// that fails marks the instance needs_attention. Running the provision
+// again (same name) is the re-run: it first finishes that rollback (nodes
+// dropped, registration removed, record failed, mark cleared), then
+// provisions anew. It holds the instance's lock throughout (a child of a
+// restore works under its parent's).
 //
-// Its errors carry the contract error types: InvalidInput; from the
+// Its errors carry the contract error types: InvalidInput, InstanceBusy;
+// KPInstanceNotFound before anything is created; from the
 // activities ServiceNotAuthorized, KeyNotFound, NotRootKey, KeyNotActive,
 // InstanceExists, NoNodeHosts and whatever a node reports (KeySuspended,
 // KeySlotConflict, ...); NodeDeadline naming the silent nodes and hosts;
 // NodeKeyMismatch when a node reported another state or key version.
 func ProvisionEncryptedInstance(ctx workflow.Context, in contract.ProvisionInput) (res contract.ProvisionResult, err error) {
 	in = in.WithDefaults()
-	ctx, track, err := begin(ctx, contract.OperationProvision, in.InstanceID, in.Validate())
+	ctx, track, unlock, err := beginLocked(ctx, contract.OperationProvision, in.InstanceID, in.Validate())
+	defer unlock()
 	if err != nil {
 		return res, err
 	}
@@ -34,7 +41,10 @@ func ProvisionEncryptedInstance(ctx workflow.Context, in contract.ProvisionInput
 	if err != nil {
 		return res, err
 	}
-	var undo compensations
+	if err = finishRollback(ctx, in, track); err != nil {
+		return res, err
+	}
+	undo := undoOf(contract.OperationProvision, in.InstanceID)
 	defer func() {
 		if err != nil {
 			track.step("compensate")
@@ -78,6 +88,9 @@ func checkKeyAccess(ctx workflow.Context, in contract.ProvisionInput, track *tra
 	if err := trackRootKey(ctx, track, in.RootKeyID); err != nil {
 		return key, err
 	}
+	if err := checkKPInstance(ctx, in.KPInstanceID, track); err != nil {
+		return key, err
+	}
 	track.step("check service authorization")
 	auth := contract.CheckServiceAuthorizationInput{KPInstanceID: in.KPInstanceID, Create: in.CreateAuthorization}
 	if err := workflow.ExecuteActivity(ctx, contract.ActivityCheckServiceAuthorization, auth).Get(ctx, nil); err != nil {
@@ -89,6 +102,17 @@ func checkKeyAccess(ctx workflow.Context, in contract.ProvisionInput, track *tra
 	return key, err
 }
 
+// checkKPInstance fails KPInstanceNotFound, creating nothing, unless the
+// Key Protect instance exists and the operator may read it.
+func checkKPInstance(ctx workflow.Context, kpInstanceID string, track *tracker) error {
+	if workflow.GetVersion(ctx, versionCheckKPInstance, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	track.step("check Key Protect instance")
+	check := contract.CheckKPInstanceInput{KPInstanceID: kpInstanceID}
+	return workflow.ExecuteActivity(ctx, contract.ActivityCheckKPInstance, check).Get(ctx, nil)
+}
+
 // runKey identifies this workflow run: a retried activity of the run finds
 // the record it made, while a new run of the same workflow id (a second
 // `starter provision` of an existing instance) does not.
@@ -98,7 +122,7 @@ func runKey(ctx workflow.Context) string {
 }
 
 // createInstance creates the catalog record and registers the instance with
-// the root key, pushing each step's compensation.
+// the root key, pushing each step's compensation before the step.
 func createInstance(ctx workflow.Context, in contract.ProvisionInput, key contract.ValidateRootKeyResult,
 	track *tracker, undo *compensations) (contract.CreateInstanceRecordResult, error) {
 	var rec contract.CreateInstanceRecordResult
@@ -106,10 +130,10 @@ func createInstance(ctx workflow.Context, in contract.ProvisionInput, key contra
 	create := contract.CreateInstanceRecordInput{InstanceID: in.InstanceID, RootKeyID: in.RootKeyID,
 		KPInstanceID: in.KPInstanceID, KeyVersionID: key.KeyVersionID, Nodes: in.Nodes,
 		WorkflowID: runKey(ctx), RequestedBy: in.RequestedBy}
+	undo.push(contract.ActivityMarkInstanceFailed, markFailed(in.InstanceID, create.WorkflowID))
 	if err := workflow.ExecuteActivity(ctx, contract.ActivityCreateInstanceRecord, create).Get(ctx, &rec); err != nil {
 		return rec, err
 	}
-	undo.push(contract.ActivityMarkInstanceFailed, markFailed(in.InstanceID))
 	if err := checkPlacement(in.InstanceID, rec.Nodes); err != nil {
 		return rec, err
 	}
@@ -117,11 +141,9 @@ func createInstance(ctx workflow.Context, in contract.ProvisionInput, key contra
 	track.step("register instance with root key")
 	reg := contract.RegisterInstanceInput{RootKeyID: in.RootKeyID, InstanceCRN: rec.InstanceCRN,
 		KPInstanceID: in.KPInstanceID}
-	if err := workflow.ExecuteActivity(ctx, contract.ActivityRegisterInstance, reg).Get(ctx, nil); err != nil {
-		return rec, err
-	}
 	undo.pushActivity(contract.ActivityDeregisterInstance, contract.DeregisterInstanceInput(reg))
-	return rec, nil
+	err := workflow.ExecuteActivity(ctx, contract.ActivityRegisterInstance, reg).Get(ctx, nil)
+	return rec, err
 }
 
 // installKeys installs a key slot and unlocks the encrypted storage of

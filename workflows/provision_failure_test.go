@@ -17,7 +17,7 @@ func typedErr(errType string) error {
 }
 
 func TestProvision_TypedFailuresCompensateOnlyWhatWasDone(t *testing.T) {
-	check, validate, create := provisionSteps[:1], provisionSteps[:2], provisionSteps[:3]
+	check, validate, create := provisionSteps[:2], provisionSteps[:3], provisionSteps[:5]
 	markFailed := []string{contract.ActivityMarkInstanceFailed}
 	tests := []struct {
 		name      string
@@ -40,16 +40,17 @@ func TestProvision_TypedFailuresCompensateOnlyWhatWasDone(t *testing.T) {
 			contract.ErrTypeKeyNotActive, validate},
 		{"instance exists", contract.ActivityCreateInstanceRecord,
 			[]any{contract.CreateInstanceRecordResult{}, typedErr(contract.ErrTypeInstanceExists)},
-			contract.ErrTypeInstanceExists, create},
+			contract.ErrTypeInstanceExists, concat(create, markFailed)},
 		{"no hosts", contract.ActivityCreateInstanceRecord,
 			[]any{contract.CreateInstanceRecordResult{}, typedErr(contract.ErrTypeNoNodeHosts)},
-			contract.ErrTypeNoNodeHosts, create},
+			contract.ErrTypeNoNodeHosts, concat(create, markFailed)},
 		{"record without nodes", contract.ActivityCreateInstanceRecord,
 			[]any{contract.CreateInstanceRecordResult{InstanceCRN: instCRN}, nil},
 			contract.ErrTypeNoNodeHosts, concat(create, markFailed)},
 		{"registration fails", contract.ActivityRegisterInstance,
 			[]any{typedErr(contract.ErrTypeServiceNotAuthorized)},
-			contract.ErrTypeServiceNotAuthorized, concat(provisionSteps[:4], markFailed)},
+			contract.ErrTypeServiceNotAuthorized, concat(provisionSteps[:6],
+				[]string{contract.ActivityDeregisterInstance}, markFailed)},
 		{"mark active fails", contract.ActivityMarkInstanceActive,
 			[]any{typedErr(contract.ErrTypeInstanceNotFound)}, contract.ErrTypeInstanceNotFound,
 			concat(provisionSteps, installs, servers, []string{contract.ActivityMarkInstanceActive}, drops,
@@ -84,7 +85,8 @@ func TestProvision_NodeFailureCompensatesInReverseOrder(t *testing.T) {
 	require.ElementsMatch(t, []string{"orders-db-1", "orders-db-2", "orders-db-3"}, h.droppedNodes(),
 		"the failed node ran the task, so it may hold a slot")
 	h.env.AssertActivityCalled(t, contract.ActivityMarkInstanceFailed, mock.Anything, contract.MarkInstanceFailedInput{
-		InstanceID: instanceID, Reason: "fixture failure of type KeySuspended"})
+		InstanceID: instanceID, Reason: "fixture failure of type KeySuspended",
+		WorkflowID: "default-test-workflow-id/default-test-run-id"})
 	h.env.AssertActivityCalled(t, contract.ActivityDeregisterInstance, mock.Anything,
 		contract.DeregisterInstanceInput{RootKeyID: rootKeyID, InstanceCRN: instCRN, KPInstanceID: kpInstance})
 	h.env.AssertActivityNotCalled(t, contract.ActivityMarkInstanceActive, mock.Anything, mock.Anything)

@@ -30,6 +30,7 @@ func installPending(version string) func(context.Context, contract.InstallKeyInp
 // mockProvision mocks every step of a successful provision under key version v1.
 func (h *harness) mockProvision() {
 	h.on(contract.ActivityCheckServiceAuthorization, contract.CheckServiceAuthorizationResult{PolicyID: "policy-1"}, nil)
+	h.on(contract.ActivityLoadInstance, contract.LoadInstanceResult{}, typedErr(contract.ErrTypeInstanceNotFound))
 	h.on(contract.ActivityValidateRootKey, contract.ValidateRootKeyResult{KeyVersionID: "v1",
 		KeyName: "orders-root", KeyCRN: "crn:v1:bluemix:public:kms:us-south:a/acct:kp:key:k1"}, nil)
 	h.on(contract.ActivityCreateInstanceRecord, contract.CreateInstanceRecordResult{
@@ -43,8 +44,9 @@ func (h *harness) mockProvision() {
 }
 
 var (
-	provisionSteps = []string{contract.ActivityCheckServiceAuthorization, contract.ActivityValidateRootKey,
-		contract.ActivityCreateInstanceRecord, contract.ActivityRegisterInstance, contract.ActivityWrapProbe}
+	provisionSteps = []string{contract.ActivityCheckKPInstance, contract.ActivityCheckServiceAuthorization,
+		contract.ActivityValidateRootKey, contract.ActivityLoadInstance, contract.ActivityCreateInstanceRecord,
+		contract.ActivityRegisterInstance, contract.ActivityWrapProbe}
 	installs = []string{contract.ActivityInstallKey, contract.ActivityInstallKey, contract.ActivityInstallKey}
 	servers  = []string{contract.ActivityStartPrimary, contract.ActivityStartStandby, contract.ActivityStartStandby}
 	drops    = []string{contract.ActivityDropKeySlot, contract.ActivityDropKeySlot, contract.ActivityDropKeySlot}

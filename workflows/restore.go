@@ -18,15 +18,20 @@ import (
 // node serves the loaded data. If the restore fails after the provision,
 // the new instance is undone (servers stopped, fscrypt keys removed, files
 // and key slots dropped, registration removed, record failed) so no
-// half-made instance stays.
+// half-made instance stays. A compensation that fails marks the new
+// instance needs_attention; restoring again into the same name is the
+// re-run (its provision finishes the rollback first). It locks the new
+// instance and the backup's instance for its whole run.
 //
-// Its errors carry the contract error types: InvalidInput, BackupNotFound,
+// Its errors carry the contract error types: InvalidInput, InstanceBusy,
+// KPInstanceNotFound, BackupNotFound,
 // BackupUnrecoverable (the backup's key is destroyed), KeySuspended (it is
 // disabled), ServiceNotAuthorized, the provision's errors, and the
 // restore's: BackupCorrupt, KeySlotInvalid, NodeDeadline, ...
 func RestoreFromBackup(ctx workflow.Context, in contract.RestoreInput) (res contract.RestoreResult, err error) {
 	in = in.WithDefaults()
-	ctx, track, err := begin(ctx, contract.OperationRestore, in.InstanceID, in.Validate())
+	ctx, track, unlock, err := beginLocked(ctx, contract.OperationRestore, in.InstanceID, in.Validate())
+	defer unlock()
 	if err != nil {
 		return res, err
 	}
@@ -34,11 +39,18 @@ func RestoreFromBackup(ctx workflow.Context, in contract.RestoreInput) (res cont
 	if err != nil {
 		return res, err
 	}
+	// The backup's instance too: a crypto-shred of it would destroy the
+	// key the backup's DEK is wrapped under while the restore reads it.
+	unlockSource, err := lockInstance(ctx, contract.OperationRestore, src.Backup.InstanceID, track)
+	defer unlockSource()
+	if err != nil {
+		return res, err
+	}
 	prov, err := provisionNew(ctx, in, newKPInstance(in, src), track)
 	if err != nil {
 		return res, err
 	}
-	var undo compensations
+	undo := undoOf(contract.OperationRestore, in.InstanceID)
 	defer func() {
 		if err != nil {
 			track.step("compensate")
@@ -66,6 +78,9 @@ func checkRestorable(ctx workflow.Context, in contract.RestoreInput, track *trac
 	track.step("check backup " + in.BackupID)
 	check := contract.CheckBackupRestorableInput{BackupID: in.BackupID}
 	if err := workflow.ExecuteActivity(ctx, contract.ActivityCheckBackupRestorable, check).Get(ctx, &src); err != nil {
+		return src, err
+	}
+	if err := checkKPInstance(ctx, newKPInstance(in, src), track); err != nil {
 		return src, err
 	}
 	track.step("check service authorization")
@@ -107,7 +122,7 @@ func restoreInto(ctx workflow.Context, in contract.RestoreInput, src contract.Ch
 	prov contract.ProvisionResult, track *tracker, undo *compensations) (contract.RestoreDatabaseResult, error) {
 	var out contract.RestoreDatabaseResult
 	b := src.Backup
-	undo.push(contract.ActivityMarkInstanceFailed, markFailed(in.InstanceID))
+	undo.push(contract.ActivityMarkInstanceFailed, markFailed(in.InstanceID, ""))
 	undo.pushActivity(contract.ActivityDeregisterInstance, contract.DeregisterInstanceInput{RootKeyID: prov.RootKeyID,
 		InstanceCRN: prov.InstanceCRN, KPInstanceID: newKPInstance(in, src)})
 	inst, err := loadInstance(ctx, in.InstanceID, track)

@@ -42,9 +42,9 @@ func (h *harness) mockRestore() {
 	h.on(contract.ActivityCheckBackupRestorable, restorable(), nil)
 	h.on(contract.ActivityCreateInstanceRecord, contract.CreateInstanceRecordResult{
 		InstanceCRN: copyCRN, DatabaseName: copyDB, Nodes: nodes}, nil)
-	h.mockProvision()
 	h.on(contract.ActivityLoadInstance, contract.LoadInstanceResult{RootKeyID: copyKey, KPInstanceID: kpInstance,
 		KeyVersionID: "v1", Nodes: nodes, State: contract.InstancePending, InstanceCRN: copyCRN, DatabaseName: copyDB}, nil)
+	h.mockProvision()
 	h.on(contract.ActivityRestoreDatabase, contract.RestoreDatabaseResult{Bytes: 8192, Tables: 4, Rows: 1200}, nil)
 	h.on(contract.ActivityReportStatus, serving("v1"))
 }
@@ -61,7 +61,8 @@ func serving(version string) func(context.Context, contract.ReportStatusInput) (
 }
 
 var (
-	restoreChecks = []string{contract.ActivityCheckBackupRestorable, contract.ActivityCheckServiceAuthorization}
+	restoreChecks = []string{contract.ActivityCheckBackupRestorable, contract.ActivityCheckKPInstance,
+		contract.ActivityCheckServiceAuthorization}
 	// restoreSteps is a restore up to its load, past the child provision,
 	// which leaves the instance pending.
 	restoreSteps = concat(restoreChecks, provisionSteps, installs, servers,

@@ -18,13 +18,16 @@ import (
 // finds the key already rotated, does not rotate again, and rewraps the
 // nodes that were left. There is nothing to compensate.
 //
-// Its errors carry the contract error types: InvalidInput, InstanceNotFound,
+// It holds the instance's lock throughout (one operation per instance).
+//
+// Its errors carry the contract error types: InvalidInput, InstanceBusy, InstanceNotFound,
 // InstanceNotActive, RotationTooSoon, KeyMaterialRequired (an imported key,
 // which rotates with starter rotate --material-file), the key errors of
 // Key Protect, what a node reports, NodeDeadline and NodeKeyMismatch.
 func RotateRootKey(ctx workflow.Context, in contract.RotateInput) (res contract.RotateResult, err error) {
 	in = in.WithDefaults()
-	ctx, track, err := begin(ctx, contract.OperationRotate, in.InstanceID, in.Validate())
+	ctx, track, unlock, err := beginLocked(ctx, contract.OperationRotate, in.InstanceID, in.Validate())
+	defer unlock()
 	if err != nil {
 		return res, err
 	}

@@ -30,7 +30,8 @@ import (
 // KeyDeletionBlocked and ShredUnproven.
 func CryptoShred(ctx workflow.Context, in contract.ShredInput) (res contract.ShredResult, err error) {
 	in = in.WithDefaults()
-	ctx, track, err := begin(ctx, contract.OperationShred, in.InstanceID, in.Validate())
+	ctx, track, unlock, err := beginLocked(ctx, contract.OperationShred, in.InstanceID, in.Validate())
+	defer unlock()
 	if err != nil {
 		return res, err
 	}

@@ -11,12 +11,15 @@ import (
 // key (its data is ciphertext from then on) and zeroizes its DEK, and
 // reports suspended; the key slots stay. ResumeInstance brings it back.
 //
-// Its errors carry the contract error types: InvalidInput,
+// Like every operation on an instance it holds the instance's lock.
+//
+// Its errors carry the contract error types: InvalidInput, InstanceBusy,
 // InstanceNotFound, InstanceNotActive, what a node reports, NodeDeadline
 // and NodeKeyMismatch.
 func SuspendInstance(ctx workflow.Context, in contract.SuspendInput) (res contract.NodesResult, err error) {
 	in = in.WithDefaults()
-	ctx, track, err := begin(ctx, contract.OperationSuspend, in.InstanceID, in.Validate())
+	ctx, track, unlock, err := beginLocked(ctx, contract.OperationSuspend, in.InstanceID, in.Validate())
+	defer unlock()
 	if err != nil {
 		return res, err
 	}
@@ -49,7 +52,8 @@ func SuspendInstance(ctx workflow.Context, in contract.SuspendInput) (res contra
 // servers. A root key that is still disabled fails KeySuspended.
 func ResumeInstance(ctx workflow.Context, in contract.ResumeInput) (res contract.NodesResult, err error) {
 	in = in.WithDefaults()
-	ctx, track, err := begin(ctx, contract.OperationResume, in.InstanceID, in.Validate())
+	ctx, track, unlock, err := beginLocked(ctx, contract.OperationResume, in.InstanceID, in.Validate())
+	defer unlock()
 	if err != nil {
 		return res, err
 	}
