@@ -31,7 +31,7 @@ func TestKeyProtectCalls_PerOperation(t *testing.T) {
 	before := stats()
 	s.mustJSON(&statusDoc{}, "provision", "--instance", name, "--root-key", key, "--json")
 	prov := delta(before, stats())
-	require.EqualValues(t, 3+1, prov[emulator.OpWrap], "one wrap per node and the replication password: %v", prov)
+	require.EqualValues(t, 3+1+1, prov[emulator.OpWrap], "one wrap per node, the replication password and the shred probe: %v", prov)
 	require.EqualValues(t, 2+starterCodecCalls, prov[emulator.OpUnwrap],
 		"each standby unwraps the replication password, the starter the codec key: %v", prov)
 	require.Zero(t, prov[emulator.OpRewrap]+prov[emulator.OpRotate], "%v", prov)
