@@ -5,7 +5,9 @@
 # (a primary and two streaming standbys, each a PostgreSQL server on
 # fscrypt-encrypted storage), load data, prove it is ciphertext at rest, back
 # up, rotate, restore into a new instance under the second root key and
-# compare, crypto-shred the original (and prove again), and show its
+# compare, crypto-shred the original with a second operator's approval
+# (proven by Key Protect; the requester's own key is refused) and prove
+# again, print byokflow's audit beside Key Protect's record, and show its
 # backup can no longer be restored. The stack stays up for the Web UI until
 # Ctrl-C, unless BYOK_EXIT=1 (then it exits 0 after the story, non-zero if a
 # step failed).
@@ -107,11 +109,22 @@ copy=$(checksum "$restored")
 echo "content checksum: original $original, restored $copy"
 [ "$original" = "$copy" ] || die "the restored data differs from the original"
 
-step "4. Crypto-shred the original: destroy its node keys and its root key"
-show shred --instance "$orders" --include-backups
+step "4. Crypto-shred the original, approved by a second operator whom Key Protect proves"
+show shred --instance "$orders" --include-backups --require-approval &
+shred_pid=$!
+printf '$ starter approve --workflow shred-%s   (the requester'"'"'s own API key: refused)\n' "$orders" >&2
+until out=$("$BIN/starter" approve --workflow "shred-$orders" 2>&1); [[ $out == *"the requester's"* ]]; do
+  kill -0 "$shred_pid" 2>/dev/null || die "the shred ended before it waited for approval"
+  sleep 1
+done
+echo "refused, nothing changed: ${out%%: Key Protect counts*}"
+printf '$ IBMCLOUD_API_KEY=$BYOK_DEV_APPROVER_API_KEY starter approve --workflow shred-%s\n' "$orders" >&2
+IBMCLOUD_API_KEY=$BYOK_DEV_APPROVER_API_KEY "$BIN/starter" approve --workflow "shred-$orders" --comment "make run"
+wait "$shred_pid" || die "the approved shred failed"
 show status --instance "$orders"
 show shred-certificate --instance "$orders"
 prove_at_rest "$orders" "$marker" "after the shred"
+show audit --instance "$orders"
 
 step "Its backup can no longer be restored"
 if show restore --backup "$backup" --instance "orders-again-$run_id" --root-key "$key2"; then
