@@ -47,6 +47,10 @@ func (a *Activities) AcquireInstanceOperation(ctx context.Context, in contract.A
 	if holder.Holds(me.WorkflowID, me.RunID) {
 		return res, nil
 	}
+	if in.ParentWorkflowID != "" && holder.Holds(in.ParentWorkflowID, in.ParentRunID) {
+		res.UnderParent = true
+		return res, nil
+	}
 	running, err := a.stillRuns(ctx, holder)
 	if err != nil {
 		return res, fmt.Errorf("%s: ask Temporal about workflow %s: %w", verb, holder.WorkflowID, err)

@@ -131,3 +131,21 @@ func TestCheckKPInstance_UnknownInstanceFailsBeforeAnythingIsMade(t *testing.T) 
 	requireTyped(t, err, contract.ErrTypeKPInstanceNotFound, "no-such-kp-instance", "nothing was created",
 		"check the instance id")
 }
+
+func TestAcquireInstanceOperation_AChildRunsUnderItsParentsLockOnly(t *testing.T) {
+	h := newCatalogHarness(t)
+	h.acts.UseWorkflowRuns(fakeRuns{"restore-copy/p1": enums.WORKFLOW_EXECUTION_STATUS_RUNNING})
+	require.NoError(t, h.run(contract.ActivityAcquireInstanceOperation,
+		acquireInput("restore-copy", "p1", contract.OperationRestore), nil))
+
+	var under contract.AcquireInstanceOperationResult
+	child := acquireInput("provision-copy", "c1", contract.OperationProvision)
+	child.ParentWorkflowID, child.ParentRunID = "restore-copy", "p1"
+	require.NoError(t, h.run(contract.ActivityAcquireInstanceOperation, child, &under))
+	stranger := acquireInput("rotate-orders-db", "c2", contract.OperationRotate)
+	stranger.ParentWorkflowID, stranger.ParentRunID = "fleet-rotate", "f1"
+	busy := h.run(contract.ActivityAcquireInstanceOperation, stranger, nil)
+
+	require.True(t, under.UnderParent)
+	requireTyped(t, busy, contract.ErrTypeInstanceBusy, "restore-copy")
+}

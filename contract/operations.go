@@ -29,12 +29,18 @@ type AcquireInstanceOperationInput struct {
 	Operation  string `json:"operation"`
 	WorkflowID string `json:"workflowId"`
 	RunID      string `json:"runId"`
+	// ParentWorkflowID and ParentRunID name the parent of a child
+	// workflow: a child whose parent holds the instance's lock (the
+	// provision of a restore) runs under it and takes none.
+	ParentWorkflowID string `json:"parentWorkflowId,omitempty"`
+	ParentRunID      string `json:"parentRunId,omitempty"`
 }
 
 // AcquireInstanceOperationResult names the run whose lock was taken over,
-// if any.
+// if any; UnderParent is true when the parent holds the lock.
 type AcquireInstanceOperationResult struct {
 	TookOverFrom string `json:"tookOverFrom,omitempty"`
+	UnderParent  bool   `json:"underParent,omitempty"`
 }
 
 // ReleaseInstanceOperationInput unlocks InstanceID if the run

@@ -231,6 +231,9 @@ func (h *harness) mockLocks() {
 		if h.lockBusy != nil {
 			return contract.AcquireInstanceOperationResult{}, h.lockBusy
 		}
+		if in.ParentWorkflowID != "" && slices.Contains(h.locked, in.InstanceID) {
+			return contract.AcquireInstanceOperationResult{UnderParent: true}, nil
+		}
 		h.locked = append(h.locked, in.InstanceID)
 		return contract.AcquireInstanceOperationResult{}, nil
 	})

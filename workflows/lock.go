@@ -37,12 +37,15 @@ func beginLocked(ctx workflow.Context, operation, instanceID string, invalid err
 }
 
 // lockInstance takes instanceID's lock for this workflow run and returns
-// its release. A child workflow (the provision of a restore) runs under
-// its parent's lock and takes none.
+// its release. A child workflow whose parent holds the lock (the
+// provision of a restore) runs under it and takes none; the children of a
+// workflow that holds no instance lock (a fleet rotation, a
+// reconciliation) take their own.
 func lockInstance(ctx workflow.Context, operation, instanceID string, track *tracker) (func(), error) {
 	info := workflow.GetInfo(ctx)
-	if info.ParentWorkflowExecution != nil || workflow.GetVersion(ctx, versionInstanceLock,
-		workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	// Runs started before children locked took no lock as children; the
+	// version marker is recorded only where the lock is taken.
+	if workflow.GetVersion(ctx, versionInstanceLock, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return func() {}, nil
 	}
 	run := info.WorkflowExecution
@@ -50,8 +53,14 @@ func lockInstance(ctx workflow.Context, operation, instanceID string, track *tra
 	var res contract.AcquireInstanceOperationResult
 	acquire := contract.AcquireInstanceOperationInput{InstanceID: instanceID, Operation: operation,
 		WorkflowID: run.ID, RunID: run.RunID}
+	if p := info.ParentWorkflowExecution; p != nil {
+		acquire.ParentWorkflowID, acquire.ParentRunID = p.ID, p.RunID
+	}
 	if err := workflow.ExecuteActivity(ctx, contract.ActivityAcquireInstanceOperation, acquire).Get(ctx, &res); err != nil {
 		return func() {}, err
+	}
+	if res.UnderParent {
+		return func() {}, nil
 	}
 	if res.TookOverFrom != "" {
 		track.note("took over the lock of instance " + instanceID + " from workflow run " + res.TookOverFrom +

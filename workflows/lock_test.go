@@ -91,14 +91,18 @@ func TestLock_ReleasedAfterCompensationOnFailure(t *testing.T) {
 	require.Equal(t, contract.ActivityReleaseInstanceOperation, all[len(all)-1], "then the lock")
 }
 
-func TestLock_RestoreLocksTheNewInstanceAndTheBackupsChildProvisionNone(t *testing.T) {
+func TestLock_RestoreLocksTheNewInstanceAndTheBackupsChildProvisionRunsUnderIt(t *testing.T) {
 	h := newHarness(t)
 	h.mockRestore()
 
 	h.env.ExecuteWorkflow(contract.WorkflowRestoreFromBackup, restoreInput())
 
 	require.NoError(t, h.env.GetWorkflowError())
-	h.env.AssertActivityNumberOfCalls(t, contract.ActivityAcquireInstanceOperation, 2)
+	h.env.AssertActivityNumberOfCalls(t, contract.ActivityAcquireInstanceOperation, 3)
+	h.env.AssertActivityCalled(t, contract.ActivityAcquireInstanceOperation, mock.Anything,
+		mock.MatchedBy(func(in contract.AcquireInstanceOperationInput) bool {
+			return in.InstanceID == copyID && in.Operation == contract.OperationProvision && in.ParentWorkflowID != ""
+		}))
 	h.env.AssertActivityCalled(t, contract.ActivityAcquireInstanceOperation, mock.Anything,
 		mock.MatchedBy(func(in contract.AcquireInstanceOperationInput) bool {
 			return in.InstanceID == copyID && in.Operation == contract.OperationRestore
