@@ -25,7 +25,11 @@ type Config struct {
 	// Nothing secret is ever logged.
 	Logger *slog.Logger
 	// Clock replaces time.Now, for tests of expiry; nil means time.Now.
+	// The emulator's time is Clock plus the offset Advance adds.
 	Clock func() time.Time
+	// DevClock serves GET and POST /admin/v1/clock, which read and
+	// advance the emulator's clock; without it that path is 404.
+	DevClock bool
 	// TransportKeyBits is the RSA key size of import tokens; 0 means
 	// DefaultTransportKeyBits (4096, as the real service). Tests may
 	// choose 2048, which is generated much faster.

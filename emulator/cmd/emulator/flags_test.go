@@ -15,6 +15,7 @@ func TestParseFlags_Defaults(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "127.0.0.1:8444", o.addr)
 	require.False(t, o.dev)
+	require.False(t, o.cfg.DevClock, "no clock endpoint without --dev")
 	require.Equal(t, emulator.DefaultTiming(), o.cfg.Timing, "real guards unless flagged")
 	require.Equal(t, "us-south", o.cfg.Region)
 	require.Equal(t, "hyperp-dbaas-postgresql", o.cfg.ServiceName)
@@ -29,6 +30,7 @@ func TestParseFlags_Values(t *testing.T) {
 		"--outage-until", "2030-01-02T00:00:00Z", "--service-name", "svc", "--region", "eu-de", "--log-level", "debug"})
 	require.NoError(t, err)
 	require.True(t, o.dev)
+	require.True(t, o.cfg.DevClock, "--dev serves the clock endpoint")
 	require.Equal(t, emulator.Timing{RotationInterval: time.Second, PurgeDelay: 2 * time.Second,
 		RestoreWindow: 3 * time.Second, DualAuthWindow: 4 * time.Second}, o.cfg.Timing)
 	require.Equal(t, 5*time.Millisecond, o.cfg.Faults.Latency)
