@@ -36,14 +36,13 @@ func versions(t *testing.T, env *emulatortest.Env, id string) []kp.KeyVersion {
 	return vs.KeyVersion
 }
 
-
 func TestPolicyRotation_AfterInterval(t *testing.T) {
 	env := emulatortest.Start(t, emulatortest.WithMemory())
 	c := env.OperatorClient(t)
 	k, ct := policyKey(t, env, 1)
 	due := k.CreationDate.AddDate(0, 1, 0)
 
-	env.Advance(t, 31*day) // a month is at most 31 days, two at least 59
+	env.Advance(t, 31*day)    // a month is at most 31 days, two at least 59
 	c = env.OperatorClient(t) // the old one's token has expired
 
 	vs := versions(t, env, k.ID)
