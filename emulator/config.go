@@ -53,11 +53,14 @@ type Timing struct {
 	RestoreWindow time.Duration
 	// DualAuthWindow is how long a setKeyForDeletion authorization lasts.
 	DualAuthWindow time.Duration
+	// SyncInterval is the minimum time between two syncs of a key's
+	// associated resources (REQ_TOO_EARLY_ERR).
+	SyncInterval time.Duration
 }
 
 // DefaultTiming returns the real service's guards: 30 s before enable or
 // restore, one rotation per hour, purge 4 h after deletion, restore within
-// 30 days, and a 7-day dual-authorization window.
+// 30 days, a 7-day dual-authorization window, and one sync per hour.
 func DefaultTiming() Timing {
 	return Timing{
 		EnableDelay:      30 * time.Second,
@@ -65,6 +68,7 @@ func DefaultTiming() Timing {
 		PurgeDelay:       4 * time.Hour,
 		RestoreWindow:    30 * 24 * time.Hour,
 		DualAuthWindow:   7 * 24 * time.Hour,
+		SyncInterval:     time.Hour,
 	}
 }
 

@@ -53,6 +53,7 @@ func timingFlags(fs *flag.FlagSet, t *emulator.Timing) {
 	fs.DurationVar(&t.PurgeDelay, "purge-delay", d.PurgeDelay, "minimum time between delete and purge (0 disables)")
 	fs.DurationVar(&t.RestoreWindow, "restore-window", d.RestoreWindow, "how long a deleted key stays restorable (0: forever)")
 	fs.DurationVar(&t.DualAuthWindow, "dual-auth-window", d.DualAuthWindow, "how long a setKeyForDeletion authorization lasts (0: forever)")
+	fs.DurationVar(&t.SyncInterval, "sync-interval", d.SyncInterval, "minimum time between syncs of a key's associated resources (0 disables)")
 }
 
 // outageFlags holds the outage flags until the clock can be read.
