@@ -9,7 +9,7 @@ import (
 
 // The emulator's clock is Config.Clock plus an offset that only moves
 // forward: Advance (Go) and, with Config.DevClock, POST /admin/v1/clock
-// (HTTP) add to it. Every time-based decision reads s.now(): token expiry,
+// (HTTP) add to it. Every time-based decision of the keys reads s.now() (tokens read tokenNow):
 // the enable, rotation, purge, restore, dual-authorization and sync
 // guards, key expiration, policy rotation and the activity record's time.
 // Injected faults are not Key Protect behaviour and keep the plain
@@ -23,8 +23,15 @@ func (s *Server) now() time.Time { return s.cfg.Clock().Add(time.Duration(s.offs
 // Advance so far.
 func (s *Server) Now() time.Time { return s.now() }
 
+// tokenNow is the time tokens are issued and judged by: Config.Clock
+// without the offset. The dev clock moves the keys' lifecycle (guards,
+// windows, expiration, policy rotation); tokens live in the clients' own
+// time, so a client keeps working across an advance, as it would across
+// the months a real deployment lives through.
+func (s *Server) tokenNow() time.Time { return s.cfg.Clock() }
+
 // Advance moves the emulator's clock forward by d and returns the new
-// time. Whatever falls due meanwhile (token expiry, guards, expiration,
+// time. Whatever falls due meanwhile (guards, windows, expiration,
 // policy rotations) is what a request sees next; policy rotations are
 // made at once, so the activity record shows them. The offset is saved
 // with the state. d must not be negative: time does not go back.
