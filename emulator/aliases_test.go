@@ -53,14 +53,6 @@ func TestKeyRings_Lifecycle(t *testing.T) {
 	requireKPErr(t, c.DeleteKeyRing(ctx, "default"), http.StatusNotFound, "KEY_RING_NOT_FOUND_ERR")
 }
 
-func TestSync_Accepted(t *testing.T) {
-	env := emulatortest.Start(t, emulatortest.WithMemory())
-	c := env.OperatorClient(t)
-	k := rootKey(t, c, "synced")
-	resp := env.Do(t, http.MethodPost, "/api/v2/keys/"+k.ID+"/actions/sync", env.Token(t, env.Dev.OperatorAPIKey), nil, nil)
-	require.Equal(t, http.StatusNoContent, resp.Status)
-}
-
 func TestLegacyActionQuery_Works(t *testing.T) {
 	env := emulatortest.Start(t, emulatortest.WithMemory())
 	k := rootKey(t, env.OperatorClient(t), "legacy")

@@ -58,7 +58,7 @@ func (s *Server) bearer(r *http.Request) (*claims, error) {
 	if !ok || tok == "" {
 		return nil, errBadToken
 	}
-	return s.tokens.verify(strings.TrimSpace(tok), s.now())
+	return s.tokens.verify(strings.TrimSpace(tok), s.tokenNow())
 }
 
 func (s *Server) serveKP(w *statusWriter, r *http.Request, rt route) {

@@ -25,7 +25,11 @@ type Config struct {
 	// Nothing secret is ever logged.
 	Logger *slog.Logger
 	// Clock replaces time.Now, for tests of expiry; nil means time.Now.
+	// The emulator's time is Clock plus the offset Advance adds.
 	Clock func() time.Time
+	// DevClock serves GET and POST /admin/v1/clock, which read and
+	// advance the emulator's clock; without it that path is 404.
+	DevClock bool
 	// TransportKeyBits is the RSA key size of import tokens; 0 means
 	// DefaultTransportKeyBits (4096, as the real service). Tests may
 	// choose 2048, which is generated much faster.
@@ -49,11 +53,14 @@ type Timing struct {
 	RestoreWindow time.Duration
 	// DualAuthWindow is how long a setKeyForDeletion authorization lasts.
 	DualAuthWindow time.Duration
+	// SyncInterval is the minimum time between two syncs of a key's
+	// associated resources (REQ_TOO_EARLY_ERR).
+	SyncInterval time.Duration
 }
 
 // DefaultTiming returns the real service's guards: 30 s before enable or
 // restore, one rotation per hour, purge 4 h after deletion, restore within
-// 30 days, and a 7-day dual-authorization window.
+// 30 days, a 7-day dual-authorization window, and one sync per hour.
 func DefaultTiming() Timing {
 	return Timing{
 		EnableDelay:      30 * time.Second,
@@ -61,6 +68,7 @@ func DefaultTiming() Timing {
 		PurgeDelay:       4 * time.Hour,
 		RestoreWindow:    30 * 24 * time.Hour,
 		DualAuthWindow:   7 * 24 * time.Hour,
+		SyncInterval:     time.Hour,
 	}
 }
 

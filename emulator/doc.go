@@ -10,6 +10,8 @@
 //     and secure import).
 //   - The activity record of Key Protect requests, standing in for
 //     Activity Tracker: GET /admin/v1/activity and Server.Activity.
+//   - Rotation by rotation policy, on a clock that tests move forward:
+//     Server.Advance and, with Config.DevClock, /admin/v1/clock.
 //
 // The wire contract is the public Key Protect v2 and IAM API as those
 // clients see it; README.md in this folder lists the emulator's own

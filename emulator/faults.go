@@ -22,7 +22,7 @@ func (s *Server) injectFault(w *statusWriter, r *http.Request, rt route) bool {
 		}
 	}
 	switch {
-	case f.inOutage(s.now()):
+	case f.inOutage(s.cfg.Clock()): // wall-clock, not moved by Advance
 		s.writeFault(w, r, rt, http.StatusServiceUnavailable)
 	case f.Rate429 > 0 && rand.Float64() < f.Rate429:
 		s.writeFault(w, r, rt, http.StatusTooManyRequests)

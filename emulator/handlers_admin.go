@@ -138,16 +138,24 @@ func dualAuthAction(kk *key) *apiError {
 	return nil
 }
 
-// handleSync accepts a request to notify registered resources; there is
-// nothing to notify in the emulator.
+// handleSync accepts a request to notify the resources registered with a
+// root key again (there is nothing to notify in the emulator) and answers
+// 204. Any state will do, Destroyed included: renotifying a deletion is
+// what sync is for. A second sync within Timing.SyncInterval is 409
+// REQ_TOO_EARLY_ERR.
 func handleSync(s *Server, k *kpCtx) *apiError {
-	e := s.view(func() *apiError {
-		_, e := s.accessKey(k)
-		return e
+	return s.keyAdmin(k, func(kk *key) *apiError {
+		if kk.Extractable {
+			return rootRequired()
+		}
+		if kk.LastSync != nil {
+			if e := s.guard(*kk.LastSync, s.cfg.Timing.SyncInterval); e != nil {
+				e.message = "The associated resources of this key were synced recently: Please wait and try again"
+				return e
+			}
+		}
+		now := s.now()
+		kk.LastSync = &now
+		return nil
 	})
-	if e != nil {
-		return e
-	}
-	writeNoContent(k.w)
-	return nil
 }

@@ -63,7 +63,7 @@ func (s *Server) grantIdentity(w http.ResponseWriter, r *http.Request) (string, 
 		}
 		return iamID, ok
 	case "refresh_token":
-		iamID, err := s.tokens.verifyRefresh(r.PostForm.Get("refresh_token"), s.now())
+		iamID, err := s.tokens.verifyRefresh(r.PostForm.Get("refresh_token"), s.tokenNow())
 		if err != nil {
 			writeTokenError(w, r, http.StatusBadRequest, "BXNIM0407E", "Provided refresh token is invalid or expired")
 			return "", false
@@ -75,7 +75,7 @@ func (s *Server) grantIdentity(w http.ResponseWriter, r *http.Request) (string, 
 }
 
 func (s *Server) issueToken(ident *identity) tokenResponse {
-	now := s.now()
+	now := s.tokenNow()
 	c := claims{
 		IAMID: ident.IAMID, ID: ident.IAMID, RealmID: "IBMid", Sub: ident.IAMID,
 		Account: claimsAccount{BSS: ident.AccountID, Valid: true},
@@ -148,7 +148,7 @@ func serveIntrospect(s *Server, w http.ResponseWriter, r *http.Request, _ []stri
 		writeTokenError(w, r, http.StatusBadRequest, "BXNIM0103E", "Property missing or empty: token")
 		return
 	}
-	c, err := s.tokens.verify(r.PostForm.Get("token"), s.now())
+	c, err := s.tokens.verify(r.PostForm.Get("token"), s.tokenNow())
 	if err != nil {
 		writeJSON(w, http.StatusOK, introspection{})
 		return

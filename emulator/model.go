@@ -71,6 +71,7 @@ type key struct {
 	Updated       time.Time       `json:"updated"`
 	StateChanged  time.Time       `json:"stateChanged"`
 	LastRotate    *time.Time      `json:"lastRotate,omitempty"`
+	LastSync      *time.Time      `json:"lastSync,omitempty"` // the last actions/sync
 	Expiration    *time.Time      `json:"expiration,omitempty"`
 	Versions      []*keyVersion   `json:"versions"` // oldest first
 	Rotation      *keyPolicy      `json:"rotation,omitempty"`

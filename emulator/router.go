@@ -39,6 +39,7 @@ type route struct {
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	s.rotateByPolicy() // the state a request sees is the one at its time
 	sw := &statusWriter{ResponseWriter: w}
 	rt := resolve(r)
 	s.stats.inc(rt.op)
@@ -58,6 +59,10 @@ func (s *Server) answer(sw *statusWriter, r *http.Request, rt route) {
 	defer s.recoverPanic(sw, r, rt)
 	if id := r.Header.Get("Correlation-Id"); id != "" && len(id) <= maxHeaderKept {
 		sw.Header().Set("Correlation-Id", id)
+	}
+	if rt.op == OpClock { // a test's control, not a service: never faulted or dropped
+		s.dispatch(sw, r, rt)
+		return
 	}
 	if !s.injectFault(sw, r, rt) {
 		sw.discard = s.drops.take(rt.op)
@@ -124,6 +129,8 @@ func otherRoute(method string, segs []string) route {
 		return route{op: OpHealth, raw: serveHealth}
 	case len(segs) >= 1 && segs[0] == "v1":
 		return iamRoute(method, segs[1:])
+	case len(segs) == 3 && segs[0] == "admin" && segs[1] == "v1" && segs[2] == "clock":
+		return route{op: OpClock, raw: serveClock}
 	case len(segs) == 3 && segs[0] == "admin" && segs[1] == "v1" && segs[2] == "activity":
 		if method == http.MethodGet {
 			return route{op: OpActivity, kind: kindAdmin, what: "Activity could not be listed", need: accAudit, kp: handleActivity}

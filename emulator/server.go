@@ -9,7 +9,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // Server is one emulator: IAM and Key Protect state plus their HTTP
@@ -23,6 +22,8 @@ type Server struct {
 	faults   atomic.Pointer[Faults]
 	activity *activityLog
 	drops    drops
+	offset   atomic.Int64 // the clock's offset (ns), a copy of st.ClockOffset
+	nextDue  atomic.Int64 // Unix ns of the earliest policy rotation due
 
 	mu     sync.RWMutex // guards st
 	st     *store
@@ -50,6 +51,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.st = st
+	s.offset.Store(int64(st.ClockOffset))
+	s.planPolicyRotations()
 	if s.activity, err = openActivity(cfg.DataDir, activityLimit, s.log); err != nil {
 		return nil, err
 	}
@@ -126,8 +129,6 @@ func (s *Server) Close() error {
 	return s.activity.close()
 }
 
-func (s *Server) now() time.Time { return s.cfg.Clock() }
-
 // update runs fn under the write lock and saves the state when fn
 // succeeds. fn must validate before it changes anything.
 func (s *Server) update(fn func() *apiError) *apiError {
@@ -149,8 +150,10 @@ func (s *Server) view(fn func() *apiError) *apiError {
 	return fn()
 }
 
-// commit writes the state after a change; the caller holds s.mu.
+// commit writes the state after a change and plans the next policy
+// rotation; the caller holds s.mu.
 func (s *Server) commit() *apiError {
+	s.planPolicyRotations()
 	if s.cfg.DataDir == "" {
 		return nil
 	}

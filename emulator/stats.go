@@ -47,6 +47,7 @@ const (
 	OpIAMGetPolicy        = "iam_get_policy"
 	OpIAMDeletePolicy     = "iam_delete_policy"
 	OpActivity            = "activity" // GET /admin/v1/activity
+	OpClock               = "clock"    // GET and POST /admin/v1/clock (Config.DevClock)
 	OpHealth              = "health"
 	OpNotImplemented      = "not_implemented"
 	OpNotFound            = "not_found"
@@ -62,7 +63,7 @@ var allOps = []string{
 	OpCreateRegistration, OpUpdateRegistration, OpReplaceRegistration,
 	OpDeleteRegistration, OpCreateAlias, OpDeleteAlias, OpListKeyRings,
 	OpCreateKeyRing, OpDeleteKeyRing, OpIAMCreatePolicy, OpIAMListPolicies,
-	OpIAMGetPolicy, OpIAMDeletePolicy, OpActivity, OpHealth, OpNotImplemented, OpNotFound,
+	OpIAMGetPolicy, OpIAMDeletePolicy, OpActivity, OpClock, OpHealth, OpNotImplemented, OpNotFound,
 }
 
 // stats counts requests per operation; the map is fixed at creation so

@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // stateVersion is the format version of state.json.
@@ -16,6 +17,9 @@ type store struct {
 	Identities map[string]*identity  `json:"identities"`
 	Keys       map[string]*key       `json:"keys"`
 	Policies   map[string]*iamPolicy `json:"policies"`
+	// ClockOffset is how far the emulator's clock is ahead of
+	// Config.Clock (see Advance).
+	ClockOffset time.Duration `json:"clockOffset,omitempty"`
 
 	apiKeys map[string]string // API key hash -> IAM ID
 	aliases map[string]string // aliasIndex(instance, alias) -> key ID

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/IBM/go-sdk-core/v5/core"
 	kp "github.com/IBM/keyprotect-go-client"
@@ -170,4 +171,16 @@ func (e *Env) existingPolicyID(t testing.TB, conflict error) string {
 	}
 	require.FailNow(t, "authorization policy conflict but none found")
 	return ""
+}
+
+// WithDevClock serves /admin/v1/clock, as the binary does with --dev.
+func WithDevClock() Option { return func(c *emulator.Config) { c.DevClock = true } }
+
+// Advance moves the emulator's clock forward by d (see
+// emulator.Server.Advance) and returns the new time.
+func (e *Env) Advance(t testing.TB, d time.Duration) time.Time {
+	t.Helper()
+	now, err := e.Server.Advance(d)
+	require.NoError(t, err, "advance the emulator's clock by %s", d)
+	return now
 }

@@ -24,7 +24,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8444", "listen address HOST:PORT (port 0 picks a free one)")
 	fs.StringVar(&o.cfg.DataDir, "data", "", "data directory; empty keeps all state in memory")
 	fs.StringVar(&o.publicURL, "public-url", "", "base URL clients use, in the --dev export lines (default: http:// and the listen address)")
-	fs.BoolVar(&o.dev, "dev", false, "create the fixed development account and print its export lines")
+	fs.BoolVar(&o.dev, "dev", false, "create the fixed development account, print its export lines and serve /admin/v1/clock")
 	fs.StringVar(&o.cfg.Region, "region", "us-south", "region used in key CRNs")
 	fs.StringVar(&o.cfg.ServiceName, "service-name", "hyperp-dbaas-postgresql", "service name of the development service ID")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -36,6 +36,7 @@ func parseFlags(args []string) (*options, error) {
 	if fs.NArg() != 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
+	o.cfg.DevClock = o.dev // the stack's tests make time pass; never outside --dev
 	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
@@ -52,6 +53,7 @@ func timingFlags(fs *flag.FlagSet, t *emulator.Timing) {
 	fs.DurationVar(&t.PurgeDelay, "purge-delay", d.PurgeDelay, "minimum time between delete and purge (0 disables)")
 	fs.DurationVar(&t.RestoreWindow, "restore-window", d.RestoreWindow, "how long a deleted key stays restorable (0: forever)")
 	fs.DurationVar(&t.DualAuthWindow, "dual-auth-window", d.DualAuthWindow, "how long a setKeyForDeletion authorization lasts (0: forever)")
+	fs.DurationVar(&t.SyncInterval, "sync-interval", d.SyncInterval, "minimum time between syncs of a key's associated resources (0 disables)")
 }
 
 // outageFlags holds the outage flags until the clock can be read.
