@@ -9,9 +9,9 @@ import (
 
 // The emulator's clock is Config.Clock plus an offset that only moves
 // forward: Advance (Go) and, with Config.DevClock, POST /admin/v1/clock
-// (HTTP) add to it. Every time-based decision of the keys reads s.now() (tokens read tokenNow):
-// the enable, rotation, purge, restore, dual-authorization and sync
-// guards, key expiration, policy rotation and the activity record's time.
+// (HTTP) add to it. Every time-based decision about keys reads s.now()
+// (tokens read tokenNow): the enable, rotation, purge, restore,
+// dual-authorization and sync guards, key expiration, policy rotation and the activity record's time.
 // Injected faults are not Key Protect behaviour and keep the plain
 // Config.Clock, so an outage window lasts its wall-clock time. The offset
 // is saved with the state, so a restart on the same data directory keeps
