@@ -77,6 +77,10 @@ type RotateInput struct {
 	// material itself never reaches the workflow.
 	MaterialRotated bool   `json:"materialRotated"`
 	RequestedBy     string `json:"requestedBy"`
+	// Standalone makes the workflow take the instance's lock even when it
+	// runs as a child (ReconcileKeys starts it so; its parent holds no
+	// instance lock).
+	Standalone bool `json:"standalone,omitempty"`
 	// NodeDeadline bounds the wait for each node agent; 0 means
 	// DefaultNodeDeadline.
 	NodeDeadline Duration `json:"nodeDeadline"`
@@ -124,6 +128,15 @@ type SuspendInput struct {
 	InstanceID  string `json:"instanceId"`
 	Reason      string `json:"reason"`
 	RequestedBy string `json:"requestedBy"`
+	// Cause says who suspends: empty or SuspendedByOperator for an
+	// operator (the reconciliation never resumes such an instance),
+	// SuspendedByKeyDisabled or SuspendedByKeyDestroyed for the
+	// reconciliation, which resumes the instance once the key is Active.
+	Cause SuspendCause `json:"cause,omitempty"`
+	// Standalone makes the workflow take the instance's lock even when it
+	// runs as a child (ReconcileKeys starts it so; its parent holds no
+	// instance lock).
+	Standalone bool `json:"standalone,omitempty"`
 	// NodeDeadline bounds the wait for each node agent; 0 means
 	// DefaultNodeDeadline.
 	NodeDeadline Duration `json:"nodeDeadline"`
@@ -143,6 +156,10 @@ type ResumeInput struct {
 	InstanceID   string   `json:"instanceId"`
 	RequestedBy  string   `json:"requestedBy"`
 	NodeDeadline Duration `json:"nodeDeadline"`
+	// Standalone makes the workflow take the instance's lock even when it
+	// runs as a child (ReconcileKeys starts it so; its parent holds no
+	// instance lock).
+	Standalone bool `json:"standalone,omitempty"`
 }
 
 // WithDefaults returns in with a zero NodeDeadline replaced by the default.

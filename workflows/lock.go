@@ -28,20 +28,28 @@ const (
 // the next operation takes over (AcquireInstanceOperation asks Temporal).
 func beginLocked(ctx workflow.Context, operation, instanceID string, invalid error) (
 	workflow.Context, *tracker, func(), error) {
+	return beginLockedOwn(ctx, operation, instanceID, invalid, false)
+}
+
+// beginLockedOwn is beginLocked for a workflow that may run as a child:
+// own makes it take the instance's lock even then (the reconciliation's
+// children, whose parent holds no instance lock).
+func beginLockedOwn(ctx workflow.Context, operation, instanceID string, invalid error, own bool) (
+	workflow.Context, *tracker, func(), error) {
 	ctx, track, err := begin(ctx, operation, instanceID, invalid)
 	if err != nil {
 		return ctx, track, func() {}, err
 	}
-	unlock, err := lockInstance(ctx, operation, instanceID, track)
+	unlock, err := lockInstance(ctx, operation, instanceID, own, track)
 	return ctx, track, unlock, err
 }
 
 // lockInstance takes instanceID's lock for this workflow run and returns
 // its release. A child workflow (the provision of a restore) runs under
-// its parent's lock and takes none.
-func lockInstance(ctx workflow.Context, operation, instanceID string, track *tracker) (func(), error) {
+// its parent's lock and takes none, unless own says its parent holds none.
+func lockInstance(ctx workflow.Context, operation, instanceID string, own bool, track *tracker) (func(), error) {
 	info := workflow.GetInfo(ctx)
-	if info.ParentWorkflowExecution != nil || workflow.GetVersion(ctx, versionInstanceLock,
+	if (info.ParentWorkflowExecution != nil && !own) || workflow.GetVersion(ctx, versionInstanceLock,
 		workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return func() {}, nil
 	}

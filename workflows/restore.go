@@ -41,7 +41,7 @@ func RestoreFromBackup(ctx workflow.Context, in contract.RestoreInput) (res cont
 	}
 	// The backup's instance too: a crypto-shred of it would destroy the
 	// key the backup's DEK is wrapped under while the restore reads it.
-	unlockSource, err := lockInstance(ctx, contract.OperationRestore, src.Backup.InstanceID, track)
+	unlockSource, err := lockInstance(ctx, contract.OperationRestore, src.Backup.InstanceID, false, track)
 	defer unlockSource()
 	if err != nil {
 		return res, err

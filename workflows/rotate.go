@@ -26,7 +26,7 @@ import (
 // Key Protect, what a node reports, NodeDeadline and NodeKeyMismatch.
 func RotateRootKey(ctx workflow.Context, in contract.RotateInput) (res contract.RotateResult, err error) {
 	in = in.WithDefaults()
-	ctx, track, unlock, err := beginLocked(ctx, contract.OperationRotate, in.InstanceID, in.Validate())
+	ctx, track, unlock, err := beginLockedOwn(ctx, contract.OperationRotate, in.InstanceID, in.Validate(), in.Standalone)
 	defer unlock()
 	if err != nil {
 		return res, err
