@@ -116,6 +116,7 @@ func runPlans(ctx workflow.Context, in contract.ReconcileInput, plans []plan) []
 		p.res = contract.ReconcileInstanceResult{InstanceID: p.target.InstanceID, RootKeyID: p.target.RootKeyID,
 			KeyState: keyStateName(p.key), Action: p.r.action, Reason: p.r.reason, Raised: p.r.raise}
 		if !p.r.child() {
+			p.res.Outcome = "done"
 			continue
 		}
 		if p.r.action == contract.ReconcileResume && p.r.setState == contract.InstanceActive {
