@@ -176,6 +176,10 @@ func (a *Activities) Register(w worker.ActivityRegistry) {
 		{contract.ActivityMarkNeedsAttention, a.MarkNeedsAttention},
 		{contract.ActivityClearNeedsAttention, a.ClearNeedsAttention},
 		{contract.ActivityCheckKPInstance, a.CheckKPInstance},
+		{contract.ActivityListReconcileTargets, a.ListReconcileTargets},
+		{contract.ActivityReadReconcileKey, a.ReadReconcileKey},
+		{contract.ActivityRecordReconcile, a.RecordReconcile},
+		{contract.ActivityRecordSuspension, a.RecordSuspension},
 	} {
 		w.RegisterActivityWithOptions(r.fn, activity.RegisterOptions{Name: r.name})
 	}

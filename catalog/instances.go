@@ -22,11 +22,14 @@ const (
 	InstanceFailed       InstanceState = "failed"
 	InstanceShredding    InstanceState = "shredding"
 	InstanceShredded     InstanceState = "shredded" // terminal
+	// InstanceKeyDestroyed: Key Protect destroyed the root key; the nodes
+	// stay locked until it is restored or its restore window ends.
+	InstanceKeyDestroyed InstanceState = "key_destroyed"
 )
 
 var instanceStates = []InstanceState{
 	InstanceProvisioning, InstanceActive, InstanceRotating,
-	InstanceFailed, InstanceShredding, InstanceShredded,
+	InstanceFailed, InstanceShredding, InstanceShredded, InstanceKeyDestroyed,
 }
 
 // Valid reports whether s is one of the instance states.
@@ -62,6 +65,13 @@ type Instance struct {
 	// Attention is set when a compensation failed (SetAttention); its
 	// Step is empty otherwise.
 	Attention Attention `db:"-"`
+	// SuspendedBy says who suspended the instance (SetSuspendedBy): empty,
+	// "operator", "key_disabled" or "key_destroyed".
+	SuspendedBy string `db:"suspended_by"`
+	// KPUnreachableSince and KPDegradedAt are the reconciliation's marks
+	// of a Key Protect that does not answer (zero when unset).
+	KPUnreachableSince time.Time `db:"kp_unreachable_since"`
+	KPDegradedAt       time.Time `db:"kp_degraded_at"`
 }
 
 // Attention is the durable mark of a compensation that failed: the
@@ -81,7 +91,9 @@ func (a Attention) Set() bool { return a.Step != "" }
 const instanceColumns = `id, crn, kp_instance_id, root_key_id, key_version_at_create, key_version_id,
 	database_name, state, node_count, failure_reason, workflow_id, created_at, updated_at,
 	attention_operation, attention_step, attention_subject, attention_error, attention_workflow_id,
-	coalesce(attention_at, 'epoch') AS attention_at`
+	coalesce(attention_at, 'epoch') AS attention_at, suspended_by,
+	coalesce(kp_unreachable_since, 'epoch') AS kp_unreachable_since,
+	coalesce(kp_degraded_at, 'epoch') AS kp_degraded_at`
 
 // instanceRow is an instances row as instanceColumns selects it.
 type instanceRow struct {
@@ -98,6 +110,7 @@ type instanceRow struct {
 func scanInstance(row pgx.CollectableRow) (Instance, error) {
 	r, err := pgx.RowToStructByName[instanceRow](row)
 	in := r.Instance
+	in.KPUnreachableSince, in.KPDegradedAt = unsetEpoch(in.KPUnreachableSince), unsetEpoch(in.KPDegradedAt)
 	if r.AttentionStep != "" {
 		in.Attention = Attention{Operation: r.AttentionOperation, Step: r.AttentionStep,
 			Subject: r.AttentionSubject, Error: r.AttentionError, WorkflowID: r.AttentionWorkflowID,

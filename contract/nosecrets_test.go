@@ -42,7 +42,10 @@ var wireTypes = []any{
 	RegisterHostInput{}, NodeCheckInInput{}, NodeCheckInResult{}, SuspendInput{}, ResumeInput{},
 	NodesResult{}, AcquireInstanceOperationInput{}, AcquireInstanceOperationResult{},
 	ReleaseInstanceOperationInput{}, Attention{}, MarkNeedsAttentionInput{}, ClearNeedsAttentionInput{},
-	CheckKPInstanceInput{},
+	CheckKPInstanceInput{}, ReconcileInput{}, ReconcileResult{}, ReconcileTarget{},
+	ListReconcileTargetsInput{}, ListReconcileTargetsResult{}, ReadReconcileKeyInput{}, KPKey{},
+	RecordReconcileInput{}, RecordSuspensionInput{}, RemoveStorageInput{}, ReconcileKeyResult{},
+	ReconcileInstanceResult{}, ReconcileNode{},
 }
 
 // secretWords may not appear in a field name. A wrapped DEK may.

@@ -124,6 +124,11 @@ type SuspendInput struct {
 	InstanceID  string `json:"instanceId"`
 	Reason      string `json:"reason"`
 	RequestedBy string `json:"requestedBy"`
+	// Cause says who suspends: empty or SuspendedByOperator for an
+	// operator (the reconciliation never resumes such an instance),
+	// SuspendedByKeyDisabled or SuspendedByKeyDestroyed for the
+	// reconciliation, which resumes the instance once the key is Active.
+	Cause SuspendCause `json:"cause,omitempty"`
 	// NodeDeadline bounds the wait for each node agent; 0 means
 	// DefaultNodeDeadline.
 	NodeDeadline Duration `json:"nodeDeadline"`

@@ -87,6 +87,16 @@ func findEndpoint(ctx context.Context, instance, nodeID string) (endpoint, error
 func servingEndpoint(instance string, inst catalog.Instance, n catalog.NodeStatus) (endpoint, error) {
 	what := fmt.Sprintf("connect to node %s of instance %s", n.NodeID, instance)
 	switch {
+	case inst.SuspendedBy == string(contract.SuspendedByKeyDisabled) && n.State == catalog.KeySuspended:
+		return endpoint{}, contract.NewError(contract.ErrTypeKeySuspended, fmt.Sprintf("%s: the customer disabled "+
+			"root key %s in Key Protect: the node's server is stopped and its storage locked; enable the key in "+
+			"Key Protect and byokflow resumes the instance by itself at its next reconciliation", what,
+			inst.RootKeyID), nil)
+	case inst.State == catalog.InstanceKeyDestroyed || inst.SuspendedBy == string(contract.SuspendedByKeyDestroyed):
+		return endpoint{}, contract.NewError(contract.ErrTypeKeyDestroyed, fmt.Sprintf("%s: root key %s is "+
+			"deleted in Key Protect: the node stays locked; restore the key in Key Protect within 30 days of its "+
+			"deletion and byokflow resumes the instance by itself; after that its storage is removed", what,
+			inst.RootKeyID), nil)
 	case n.State == catalog.KeySuspended:
 		return endpoint{}, contract.NewError(contract.ErrTypeKeySuspended, fmt.Sprintf("%s: the node's key is "+
 			"suspended (%s): its server is stopped and its storage locked; enable root key %s in Key Protect, "+

@@ -100,11 +100,19 @@ var stubs = map[string]any{
 	contract.ActivityMarkNeedsAttention:       stubNoResult[contract.MarkNeedsAttentionInput](),
 	contract.ActivityClearNeedsAttention:      stubNoResult[contract.ClearNeedsAttentionInput](),
 	contract.ActivityCheckKPInstance:          stubNoResult[contract.CheckKPInstanceInput](),
+
+	contract.ActivityListReconcileTargets: stub[contract.ListReconcileTargetsInput, contract.ListReconcileTargetsResult](),
+	contract.ActivityReadReconcileKey:     stub[contract.ReadReconcileKeyInput, contract.KPKey](),
+	contract.ActivityRecordReconcile:      stubNoResult[contract.RecordReconcileInput](),
+	contract.ActivityRecordSuspension:     stubNoResult[contract.RecordSuspensionInput](),
 }
 
 // lockCalls are the activities allCalls leaves out: the instance lock
-// every workflow takes and releases (see lock_test.go).
-var lockCalls = []string{contract.ActivityAcquireInstanceOperation, contract.ActivityReleaseInstanceOperation}
+// every workflow takes and releases (see lock_test.go), and the record of
+// who suspended an instance that suspend and resume keep (see
+// reconcile_test.go, suspensions).
+var lockCalls = []string{contract.ActivityAcquireInstanceOperation, contract.ActivityReleaseInstanceOperation,
+	contract.ActivityRecordSuspension}
 
 // harness is a test workflow environment that records which activities
 // started, in order, and on which task queue.
@@ -132,6 +140,8 @@ type harness struct {
 	locked   []string
 	// attention lists the marks of failed compensations.
 	attention []contract.MarkNeedsAttentionInput
+	// suspensions lists the records of who suspended an instance.
+	suspensions []contract.RecordSuspensionInput
 }
 
 func newHarness(t *testing.T) *harness {
@@ -247,6 +257,12 @@ func (h *harness) mockLocks() {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.attention = append(h.attention, in)
+		return nil
+	})
+	h.on(contract.ActivityRecordSuspension, func(_ context.Context, in contract.RecordSuspensionInput) error {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.suspensions = append(h.suspensions, in)
 		return nil
 	})
 }

@@ -25,4 +25,8 @@ func Register(w worker.WorkflowRegistry) {
 		workflow.RegisterOptions{Name: contract.WorkflowResumeInstance})
 	w.RegisterWorkflowWithOptions(NodeCheckIn,
 		workflow.RegisterOptions{Name: contract.WorkflowNodeCheckIn})
+	w.RegisterWorkflowWithOptions(ReconcileKeys,
+		workflow.RegisterOptions{Name: contract.WorkflowReconcileKeys})
+	w.RegisterWorkflowWithOptions(RemoveKeyDestroyedStorage,
+		workflow.RegisterOptions{Name: contract.WorkflowRemoveKeyDestroyedStorage})
 }

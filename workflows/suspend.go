@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"cmp"
+
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/byokflow/byokflow/contract"
@@ -23,8 +25,13 @@ func SuspendInstance(ctx workflow.Context, in contract.SuspendInput) (res contra
 	if err != nil {
 		return res, err
 	}
-	inst, err := loadActive(ctx, in.InstanceID, "suspend instance", track)
+	inst, err := loadSuspendable(ctx, in.InstanceID, track)
 	if err != nil {
+		return res, err
+	}
+	// Who suspends is recorded first: a suspend stopped half way is still
+	// the operator's (the reconciliation repairs it, never resumes it).
+	if err := recordSuspension(ctx, in.InstanceID, cmp.Or(in.Cause, contract.SuspendedByOperator)); err != nil {
 		return res, err
 	}
 	track.step("suspend nodes")
@@ -82,8 +89,44 @@ func ResumeInstance(ctx workflow.Context, in contract.ResumeInput) (res contract
 		}
 		reports = append(reports, run.reports()...)
 	}
+	if err := recordSuspension(ctx, in.InstanceID, ""); err != nil {
+		return res, err
+	}
 	track.step("done")
 	return contract.NodesResult{InstanceID: in.InstanceID, Nodes: reports}, nil
+}
+
+// changeSuspendCause is the workflow.GetVersion change id of the record
+// of who suspended an instance: histories recorded before it replay
+// without the step.
+const changeSuspendCause = "suspend-cause"
+
+// recordSuspension records who suspended the instance (cause), or clears
+// it once resumed (empty cause).
+func recordSuspension(ctx workflow.Context, instanceID string, cause contract.SuspendCause) error {
+	if workflow.GetVersion(ctx, changeSuspendCause, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	in := contract.RecordSuspensionInput{InstanceID: instanceID, Cause: cause}
+	return workflow.ExecuteActivity(ctx, contract.ActivityRecordSuspension, in).Get(ctx, nil)
+}
+
+// loadSuspendable is loadActive that also accepts an instance whose root
+// key is destroyed: its nodes must stay locked, and a node that came back
+// is suspended again.
+func loadSuspendable(ctx workflow.Context, instanceID string, track *tracker) (contract.LoadInstanceResult, error) {
+	inst, err := loadInstance(ctx, instanceID, track)
+	if err != nil {
+		return inst, err
+	}
+	if inst.State == contract.InstanceKeyDestroyed {
+		inst.State = contract.InstanceActive
+	}
+	if err := requireActive("suspend instance", instanceID, inst); err != nil {
+		return inst, err
+	}
+	track.nodes(inst.Nodes)
+	return inst, trackRootKey(ctx, track, inst.RootKeyID)
 }
 
 // NodeCheckIn records a node agent's host and the reports of the nodes it
