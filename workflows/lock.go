@@ -37,11 +37,14 @@ func beginLocked(ctx workflow.Context, operation, instanceID string, invalid err
 }
 
 // lockInstance takes instanceID's lock for this workflow run and returns
-// its release. A child workflow (the provision of a restore) runs under
-// its parent's lock and takes none.
+// its release. The provision a restore runs as its child runs under its
+// parent's lock and takes none; the children of scheduled work (a
+// FleetRotate's rotations, a ScheduledBackup's backup) lock their
+// instance themselves.
 func lockInstance(ctx workflow.Context, operation, instanceID string, track *tracker) (func(), error) {
 	info := workflow.GetInfo(ctx)
-	if info.ParentWorkflowExecution != nil || workflow.GetVersion(ctx, versionInstanceLock,
+	underParent := info.ParentWorkflowExecution != nil && operation == contract.OperationProvision
+	if underParent || workflow.GetVersion(ctx, versionInstanceLock,
 		workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return func() {}, nil
 	}
