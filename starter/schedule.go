@@ -64,9 +64,9 @@ func (s *scheduleSpec) spec() client.ScheduleSpec {
 // scheduleTarget is what one schedule runs: its id, workflow and input,
 // and the search attributes of the schedule and of every run.
 type scheduleTarget struct {
-	id, workflow, note           string
+	id, workflow, note            string
 	instanceID, rootKeyID, opAttr string
-	input                        any
+	input                         any
 }
 
 // scheduleOutput is the JSON document of a `starter schedule KIND` command.

@@ -69,5 +69,3 @@ func TestScheduleRotate_NeedsOneTarget(t *testing.T) {
 	require.Equal(t, 2, run(t.Context(), []string{"schedule", "rotate", "--all", "--root-key", "k1"}, out, errOut))
 	require.Equal(t, 2, run(t.Context(), []string{"keys", "policy", "--root-key", "k1", "--rotation-months", "13"}, out, errOut))
 }
-
-
