@@ -35,6 +35,13 @@ func (s *Stack) describeSchedule(id string) scheduleDoc {
 	return d
 }
 
+// keyVersion is the key version instance's primary node reports.
+func (s *Stack) keyVersion(instance string) string {
+	nodes := s.Status(instance).Nodes
+	require.NotEmpty(s.t, nodes)
+	return nodes[0].KeyVersion
+}
+
 // eventuallyWithin polls cond every second until it holds or within passes.
 func eventuallyWithin(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -58,9 +65,9 @@ func TestSchedules_RotationBackupRetentionAndFleet(t *testing.T) {
 		d := s.describeSchedule(id)
 		require.Equal(t, "FleetRotate", d.Workflow)
 		require.Equal(t, "skip", d.Overlap)
-		versions := map[string]bool{s.Status(a).KeyVersion: true}
+		versions := map[string]bool{s.keyVersion(a): true}
 		eventuallyWithin(t, 2*time.Minute, "two scheduled rotations", func() bool {
-			versions[s.Status(a).KeyVersion] = true
+			versions[s.keyVersion(a)] = true
 			return len(versions) >= 3
 		})
 		r := s.Starter("schedule", "pause", id)
@@ -68,14 +75,14 @@ func TestSchedules_RotationBackupRetentionAndFleet(t *testing.T) {
 		eventuallyWithin(t, time.Minute, "the last run ends", func() bool { return len(s.describeSchedule(id).Running) == 0 })
 		paused := s.describeSchedule(id)
 		require.True(t, paused.Paused)
-		before := s.Status(a).KeyVersion
+		before := s.keyVersion(a)
 		time.Sleep(25 * time.Second)
 		require.Equal(t, paused.Actions, s.describeSchedule(id).Actions, "paused: no run")
-		require.Equal(t, before, s.Status(a).KeyVersion)
+		require.Equal(t, before, s.keyVersion(a))
 
 		r = s.Starter("schedule", "trigger", id)
 		require.Equal(t, 0, r.Code, r.Stderr)
-		eventuallyWithin(t, time.Minute, "the triggered rotation", func() bool { return s.Status(a).KeyVersion != before })
+		eventuallyWithin(t, time.Minute, "the triggered rotation", func() bool { return s.keyVersion(a) != before })
 
 		r = s.Starter("schedules", "--json")
 		require.Equal(t, 0, r.Code, r.Stderr)
@@ -110,11 +117,11 @@ func TestSchedules_RotationBackupRetentionAndFleet(t *testing.T) {
 	})
 
 	t.Run("a fleet rotation of the root key rotates every instance on it", func(t *testing.T) {
-		before := s.Status(b).KeyVersion
+		before := s.keyVersion(b)
 		id := s.schedule(t, "rotate", "--root-key", key, "--every", "1h", "--parallel", "2")
 		require.Equal(t, 0, s.Starter("schedule", "trigger", id).Code)
 		eventuallyWithin(t, 2*time.Minute, "both instances on one new version", func() bool {
-			va, vb := s.Status(a).KeyVersion, s.Status(b).KeyVersion
+			va, vb := s.keyVersion(a), s.keyVersion(b)
 			return vb != before && va == vb
 		})
 		eventuallyWithin(t, time.Minute, "the fleet run ends", func() bool {
