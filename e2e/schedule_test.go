@@ -131,6 +131,6 @@ func TestSchedules_RotationBackupRetentionAndFleet(t *testing.T) {
 		raw := s.Starter("schedule", "describe", id, "--json")
 		var d map[string]any
 		require.NoError(t, json.Unmarshal([]byte(raw.Stdout), &d))
-		require.Equal(t, false, d["paused"], "the run succeeded: not paused on failure")
+		require.Equal(t, false, d["paused"], "the run succeeded: not paused on failure:\n%s", raw.Stdout)
 	})
 }
