@@ -24,7 +24,7 @@ lint:
 bench:
 	@scripts/bench.sh
 
-## stack: start PostgreSQL, Temporal, the emulator, the worker and node agents a, b, c in the background
+## stack: start PostgreSQL, Temporal, the emulator, the worker and node agents a, b, c in the background, and create the reconcile schedule (every 1m)
 stack:
 	@scripts/stack.sh up
 	@scripts/stack.sh where

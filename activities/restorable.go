@@ -46,6 +46,8 @@ func checkBackupState(b catalog.Backup, verb string) error {
 		return nil
 	case catalog.BackupUnrecoverable:
 		return unrecoverable(verb, b.RootKeyID)
+	case catalog.BackupPruned:
+		return prunedError(verb, b)
 	}
 	msg := fmt.Sprintf("%s: the backup is %s, not complete: only a complete backup can be restored: "+
 		"choose another backup (`starter backups %s`)", verb, b.State, b.InstanceID)

@@ -19,6 +19,7 @@ const (
 	BackupFailed        BackupState = "failed"
 	BackupUnrecoverable BackupState = "unrecoverable" // its root key is destroyed
 	BackupDeleted       BackupState = "deleted"       // file removed; row kept for lineage
+	BackupPruned        BackupState = "pruned"        // retention: wrapped DEK erased, file deleted
 )
 
 // Backup is an encrypted backup of an instance and its key lineage: the
@@ -41,10 +42,14 @@ type Backup struct {
 	CreatedAt    time.Time   `db:"created_at"`
 	UpdatedAt    time.Time   `db:"updated_at"`
 	CompletedAt  *time.Time  `db:"completed_at"`
+	// PrunedAt is when retention crypto-erased the backup (state pruned,
+	// WrappedDEK empty); FileDeletedAt when its file was then deleted.
+	PrunedAt      *time.Time `db:"pruned_at"`
+	FileDeletedAt *time.Time `db:"file_deleted_at"`
 }
 
 const backupColumns = `id, instance_id, location, bytes, sha256, root_key_id, key_version_id,
-	wrapped_dek, aad_context, state, created_at, updated_at, completed_at`
+	wrapped_dek, aad_context, state, created_at, updated_at, completed_at, pruned_at, file_deleted_at`
 
 // CreateBackup records a backup being written (state writing) and returns
 // the stored row. It is an upsert keyed by b.ID while the backup is still

@@ -39,20 +39,12 @@ func TestLoadMigrations_RejectsBadNames(t *testing.T) {
 	}
 }
 
-// reservedMigrations are versions taken on another branch (0010: the
-// schedules' migration) that this branch skips; once merged the list is
-// empty again.
-var reservedMigrations = map[int]bool{10: true}
-
 func TestEmbeddedMigrations_AreContiguous(t *testing.T) {
 	got, err := embeddedMigrations()
 	require.NoError(t, err)
 	require.NotEmpty(t, got)
 	want := 1
 	for _, m := range got {
-		for reservedMigrations[want] && m.version != want {
-			want++
-		}
 		require.Equal(t, want, m.version, "migration %s", m.name)
 		want++
 	}

@@ -147,6 +147,7 @@ func NonRetryableErrorTypes() []string {
 		ErrTypeKeyDeletionBlocked, ErrTypeForeignRegistrations, ErrTypeApprovalNotProven,
 		ErrTypeShredUnproven, ErrTypeStorageUnsupported,
 		ErrTypeNodeNotServing, ErrTypeInstanceBusy, ErrTypeKPInstanceNotFound,
+		ErrTypeBackupPruned, ErrTypeFleetIncomplete,
 	}
 }
 

@@ -278,4 +278,27 @@ func TestReconcile_KeyProtectChangesMadeOutsideByokflow(t *testing.T) {
 				"no other Key Protect call in a quiet tick: %v", d)
 		}
 	})
+
+	// Last: it moves the emulator's clock a month ahead.
+	t.Run("a rotation by Key Protect's policy is rewrapped once per node", func(t *testing.T) {
+		key := s.CreateRootKey("recon-policy-root")
+		name := UniqueName("policy")
+		s.mustJSON(&statusDoc{}, "provision", "--instance", name, "--root-key", key, "--json")
+		r := s.Starter("keys", "policy", "--root-key", key, "--rotation-months", "1")
+		require.Equal(t, 0, r.Code, r.Stderr)
+		rec.mu.Lock()
+		before := s.Emu.Server.Stats()
+		s.Emu.Advance(t, 31*24*time.Hour)
+		meta, err := kpc.GetKeyMetadata(ctx, key)
+		require.NoError(t, err)
+		version := meta.KeyVersion.ID
+		rec.mu.Unlock()
+		require.NotEqual(t, key, version, "Key Protect rotated the key by its policy")
+		waitNodes(t, cat, name, "on version "+version, bound, func(n catalog.NodeStatus) bool {
+			return serving(n) && n.KeyVersionID == version
+		})
+		d := delta(before, s.Emu.Server.Stats())
+		require.EqualValues(t, 3, d[emulator.OpRewrap]+d[emulator.OpUnwrap], "one rewrap per node: %v", d)
+		require.Zero(t, d[emulator.OpRotate], "byokflow did not rotate: Key Protect did")
+	})
 }

@@ -144,6 +144,7 @@ func (a *Agent) Register(w worker.ActivityRegistry) {
 	w.RegisterActivityWithOptions(a.StartStandby, activity.RegisterOptions{Name: contract.ActivityStartStandby})
 	w.RegisterActivityWithOptions(a.SuspendNode, activity.RegisterOptions{Name: contract.ActivitySuspendNode})
 	w.RegisterActivityWithOptions(a.ResumeNode, activity.RegisterOptions{Name: contract.ActivityResumeNode})
+	w.RegisterActivityWithOptions(a.DeleteBackupFile, activity.RegisterOptions{Name: contract.ActivityDeleteBackupFile})
 }
 
 // Close zeroizes every DEK in memory and the agent key. Call it after the

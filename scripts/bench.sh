@@ -9,7 +9,9 @@
 #   5. workflow latency on the local stack against a no-op workflow of the
 #      same shape, with the p50 of every activity;
 #   6. provisioning 10 instances of 3 nodes through the starter, as a table
-#      with the target checked.
+#      with the target checked;
+#   7. FleetRotate over 10 instances (30 nodes) against a no-op workflow of the
+#      same shape: instances per minute of both and the ratio (target >= 0.8).
 # A missed target makes the script exit 1 once everything has run.
 # Figures on a shared 2-core machine are noisy: compare the ratios of one run.
 set -euo pipefail
@@ -91,5 +93,12 @@ go test -run '^$' -bench BenchmarkWorkflowLatency -benchtime=1x -timeout 30m ./e
 banner "provision" "go test -run '^\$' -bench BenchmarkProvision3Nodes -benchtime=1x ./e2e/"
 go test -run '^$' -bench BenchmarkProvision3Nodes -benchtime=1x -timeout 30m ./e2e/ | grep -v '^time=\|level=' | tee "$out/provision.txt"
 provision_table "$out/provision.txt"
+
+banner "fleet rotation" "go test -run '^\$' -bench BenchmarkFleetRotate -benchtime=1x ./e2e/"
+go test -run '^$' -bench BenchmarkFleetRotate -benchtime=1x -timeout 30m ./e2e/ | grep -v '^time=\|level=' | tee "$out/fleet.txt"
+awk '/fleet\/noop/ { for (i = 1; i < NF; i++) if ($(i+1) == "fleet/noop") r = $i }
+  END { if (r == "") { print "fleet rotation: no figure"; exit 1 }
+        printf "fleet rotation: %.2fx the no-op floor (target >= 0.8) %s\n", r, (r >= 0.8 ? "ok" : "MISSED"); exit (r < 0.8) }' \
+  "$out/fleet.txt" || status=1
 
 exit "${status:-0}"

@@ -9,7 +9,7 @@
 # its log in .run/logs. Every address and credential the other programs need
 # is written to .run/env.
 #
-#   scripts/stack.sh up [postgres|temporal|emulator|codec|worker|nodes ...]
+#   scripts/stack.sh up [postgres|temporal|emulator|codec|worker|nodes|schedules ...]
 #                                                           start (idempotent)
 #   scripts/stack.sh down                                   stop what up started
 #   scripts/stack.sh where                                  print what runs where
@@ -118,6 +118,15 @@ up_nodes() {
   done
 }
 
+# up_schedules creates the Temporal Schedule of the reconciliation with Key
+# Protect (ReconcileKeys every minute), or updates it when it exists.
+up_schedules() {
+  go_tool starter ./starter
+  write_env
+  (set -a && . "$RUN/env" && exec "$BIN/starter" schedule reconcile --every 1m) >>"$LOGS/schedules.log" 2>&1 ||
+    { tail -n 20 "$LOGS/schedules.log" >&2; die "creating the reconcile schedule failed (log: .run/logs/schedules.log)"; }
+}
+
 # start_worker NAME ARGS...: start bin/worker in the background and wait for
 # the "ready" line it logs once it polls its task queue.
 start_worker() {
@@ -188,7 +197,8 @@ where() {
     echo "  Temporal Web UI          http://127.0.0.1:$BYOK_UI_PORT"
   alive "$PIDS/emulator.pid" && echo "  Key Protect + IAM        http://127.0.0.1:$BYOK_EMULATOR_PORT (emulator, --dev account)"
   alive "$PIDS/codec-server.pid" && echo "  codec server             http://127.0.0.1:$BYOK_CODEC_PORT (payload codec for the Web UI and 'temporal workflow show'; keyring .run/codec-keyring.json)"
-  alive "$PIDS/worker.pid" && echo "  control-plane worker     task queue byokflow-control (log .run/logs/worker.log)"
+  alive "$PIDS/worker.pid" && echo "  control-plane worker     task queue byokflow-control (log .run/logs/worker.log)" &&
+    echo "  schedules                schedule-reconcile (ReconcileKeys every 1m); bin/starter schedules lists them"
   for f in "$PIDS"/node-*.pid; do
     [ -e "$f" ] && alive "$f" && echo "  node agent $(basename "$f" .pid | sed 's/^node-//')             task queue byokflow-node-$(basename "$f" .pid | sed 's/^node-//'), key slots in .run/nodes/"
   done
@@ -204,11 +214,11 @@ main() {
   case "$cmd" in
     up)
       local parts=("$@")
-      [ ${#parts[@]} -gt 0 ] || parts=(postgres temporal emulator codec worker nodes)
+      [ ${#parts[@]} -gt 0 ] || parts=(postgres temporal emulator codec worker nodes schedules)
       for p in "${parts[@]}"; do
         case "$p" in
-          postgres | temporal | emulator | codec | worker | nodes) "up_$p" ;;
-          *) die "unknown part '$p' (postgres, temporal, emulator, codec, worker, nodes)" ;;
+          postgres | temporal | emulator | codec | worker | nodes | schedules) "up_$p" ;;
+          *) die "unknown part '$p' (postgres, temporal, emulator, codec, worker, nodes, schedules)" ;;
         esac
       done
       write_env

@@ -127,7 +127,7 @@ func runPlans(ctx workflow.Context, in contract.ReconcileInput, plans []plan) []
 			}
 		}
 		p.id = fmt.Sprintf("reconcile-%s-%s-%s", p.r.action, p.target.InstanceID, short(run))
-		p.child = startChild(ctx, in, *p)
+		p.child = startReaction(ctx, in, *p)
 		p.res.Child = p.id
 	}
 	for i := range plans {
@@ -155,10 +155,10 @@ func short(runID string) string {
 	return runID
 }
 
-// startChild starts p's child workflow, which takes the instance's lock.
+// startReaction starts p's child workflow, which takes the instance's lock.
 // It is abandoned if this run ends first: a suspend stopped half way
 // would leave the instance half locked.
-func startChild(ctx workflow.Context, in contract.ReconcileInput, p plan) workflow.ChildWorkflowFuture {
+func startReaction(ctx workflow.Context, in contract.ReconcileInput, p plan) workflow.ChildWorkflowFuture {
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID: p.id, TaskQueue: contract.ControlTaskQueue,
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,

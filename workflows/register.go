@@ -23,6 +23,10 @@ func Register(w worker.WorkflowRegistry) {
 		workflow.RegisterOptions{Name: contract.WorkflowSuspendInstance})
 	w.RegisterWorkflowWithOptions(ResumeInstance,
 		workflow.RegisterOptions{Name: contract.WorkflowResumeInstance})
+	w.RegisterWorkflowWithOptions(FleetRotate,
+		workflow.RegisterOptions{Name: contract.WorkflowFleetRotate})
+	w.RegisterWorkflowWithOptions(ScheduledBackup,
+		workflow.RegisterOptions{Name: contract.WorkflowScheduledBackup})
 	w.RegisterWorkflowWithOptions(NodeCheckIn,
 		workflow.RegisterOptions{Name: contract.WorkflowNodeCheckIn})
 	w.RegisterWorkflowWithOptions(ReconcileKeys,
