@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/byokflow/byokflow/catalog"
@@ -25,14 +26,15 @@ func (a *Activities) ListFleet(ctx context.Context, in contract.ListFleetInput) 
 	if err != nil {
 		return contract.ListFleetResult{}, fmt.Errorf("list the instances to rotate: %w", err)
 	}
-	ids := []string{}
+	slices.SortFunc(list, func(x, y catalog.Instance) int { return strings.Compare(x.ID, y.ID) })
+	res := contract.ListFleetResult{InstanceIDs: []string{}, RootKeyIDs: []string{}}
 	for _, inst := range list {
 		if inst.State == catalog.InstanceActive {
-			ids = append(ids, inst.ID)
+			res.InstanceIDs = append(res.InstanceIDs, inst.ID)
+			res.RootKeyIDs = append(res.RootKeyIDs, inst.RootKeyID)
 		}
 	}
-	slices.Sort(ids)
-	return contract.ListFleetResult{InstanceIDs: ids}, nil
+	return res, nil
 }
 
 // ListExpiredBackups lists what a prune removes: the instance's complete

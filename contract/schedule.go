@@ -92,8 +92,11 @@ type FleetRotateInput struct {
 	NodeDeadline Duration `json:"nodeDeadline"`
 	// Pending is the instances left after the previous run (nil on the
 	// first run, which lists them).
-	Pending []string   `json:"pending"`
-	Tally   FleetTally `json:"tally"`
+	Pending []string `json:"pending"`
+	// RewrapOnly are the pending instances whose root key an earlier
+	// instance of the fleet rotates: they only rewrap, after it.
+	RewrapOnly []string   `json:"rewrapOnly,omitempty"`
+	Tally      FleetTally `json:"tally"`
 }
 
 // WithDefaults returns in with zero Parallel, Batch and NodeDeadline set.
@@ -184,6 +187,8 @@ type ListFleetInput struct {
 // ListFleetResult lists instance ids, sorted.
 type ListFleetResult struct {
 	InstanceIDs []string `json:"instanceIds"`
+	// RootKeyIDs are the instances' root keys, in the same order.
+	RootKeyIDs []string `json:"rootKeyIds"`
 }
 
 // ScheduledBackupInput backs up InstanceID and then prunes its backups

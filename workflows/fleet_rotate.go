@@ -14,9 +14,9 @@ import (
 // root key, or every live instance. It runs one RotateRootKey child per
 // instance (workflow id rotate-INSTANCE, the id `starter rotate` uses),
 // at most Parallel at a time; each child takes its instance's lock
-// itself. Instances sharing a root key rotate it once: the first child
-// rotates it in Key Protect, the others find it already rotated and only
-// rewrap (RotateRootKey never rotates twice).
+// itself. Instances sharing a root key rotate it once: the first of each
+// key rotates it in Key Protect, and the others of that key start only
+// after it, rewrap-only.
 //
 // An instance busy with another operation (InstanceBusy, or a rotation of
 // it already running) is skipped and named in the result, not failed: the
@@ -40,20 +40,26 @@ func FleetRotate(ctx workflow.Context, in contract.FleetRotateInput) (contract.F
 			return contract.FleetRotateResult{}, err
 		}
 	}
-	pending := in.Pending
+	pending, rewrapOnly := in.Pending, in.RewrapOnly
 	if pending == nil {
-		if pending, err = listFleet(ctx, in, track); err != nil {
+		if pending, rewrapOnly, err = listFleet(ctx, in, track); err != nil {
 			return contract.FleetRotateResult{}, err
 		}
 	}
 	batch, rest := pending[:min(len(pending), in.Batch)], pending[min(len(pending), in.Batch):]
 	tally := in.Tally
 	tally.Runs++
-	rotateFleet(ctx, in, batch, &tally, track)
+	followers := map[string]bool{}
+	for _, id := range rewrapOnly {
+		followers[id] = true
+	}
+	leaders, rewraps := splitBatch(batch, followers)
+	rotateFleet(ctx, in, leaders, false, &tally, track)
+	rotateFleet(ctx, in, rewraps, true, &tally, track)
 	if len(rest) > 0 {
 		track.step(fmt.Sprintf("continue as new: %d instances left", len(rest)))
 		next := in
-		next.Pending, next.Tally = rest, tally
+		next.Pending, next.RewrapOnly, next.Tally = rest, rewrapOnly, tally
 		return contract.FleetRotateResult{}, workflow.NewContinueAsNewError(ctx, contract.WorkflowFleetRotate, next)
 	}
 	track.step("done")
@@ -65,25 +71,61 @@ func FleetRotate(ctx workflow.Context, in contract.FleetRotateInput) (contract.F
 	return res, nil
 }
 
-// listFleet lists the instances of a root key or of every live instance;
-// named instances are the list.
-func listFleet(ctx workflow.Context, in contract.FleetRotateInput, track *tracker) ([]string, error) {
+// listFleet lists the instances of a root key or of every live instance
+// (named instances are the list), the first of each root key first, and
+// the others of a key, which only rewrap once it rotated.
+func listFleet(ctx workflow.Context, in contract.FleetRotateInput, track *tracker) (pending, rewrapOnly []string, err error) {
 	if len(in.InstanceIDs) > 0 {
-		return in.InstanceIDs, nil
+		return in.InstanceIDs, nil, nil
 	}
 	track.step("list instances")
 	var res contract.ListFleetResult
 	list := contract.ListFleetInput{RootKeyID: in.RootKeyID, All: in.All}
 	if err := workflow.ExecuteActivity(ctx, contract.ActivityListFleet, list).Get(ctx, &res); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return append([]string{}, res.InstanceIDs...), nil
+	pending, rewrapOnly = fleetOrder(res)
+	return pending, rewrapOnly, nil
+}
+
+// fleetOrder puts the first instance of each root key (which rotates it)
+// before the others (which only rewrap), so that a fleet rotates each key
+// once, whatever the parallelism.
+func fleetOrder(res contract.ListFleetResult) (pending, rewrapOnly []string) {
+	seen := map[string]bool{}
+	var leaders []string
+	for i, id := range res.InstanceIDs {
+		key := ""
+		if i < len(res.RootKeyIDs) {
+			key = res.RootKeyIDs[i]
+		}
+		if key != "" && seen[key] {
+			rewrapOnly = append(rewrapOnly, id)
+			continue
+		}
+		seen[key] = true
+		leaders = append(leaders, id)
+	}
+	return append(leaders, rewrapOnly...), rewrapOnly
+}
+
+// splitBatch splits a batch into the instances that rotate their key and
+// those that only rewrap; the second start after the first finished.
+func splitBatch(batch []string, followers map[string]bool) (leaders, rewraps []string) {
+	for _, id := range batch {
+		if followers[id] {
+			rewraps = append(rewraps, id)
+		} else {
+			leaders = append(leaders, id)
+		}
+	}
+	return leaders, rewraps
 }
 
 // rotateFleet runs a RotateRootKey child per instance, at most
 // in.Parallel at once, and tallies each outcome.
-func rotateFleet(ctx workflow.Context, in contract.FleetRotateInput, ids []string, tally *contract.FleetTally,
-	track *tracker) {
+func rotateFleet(ctx workflow.Context, in contract.FleetRotateInput, ids []string, rewrapOnly bool,
+	tally *contract.FleetTally, track *tracker) {
 	sel := workflow.NewSelector(ctx)
 	running, next := 0, 0
 	for next < len(ids) || running > 0 {
@@ -92,7 +134,8 @@ func rotateFleet(ctx workflow.Context, in contract.FleetRotateInput, ids []strin
 			next++
 			running++
 			track.step(fmt.Sprintf("rotate %d of %d instances (%d running)", next, len(ids), running))
-			rotate := contract.RotateInput{InstanceID: id, RequestedBy: in.RequestedBy, NodeDeadline: in.NodeDeadline}
+			rotate := contract.RotateInput{InstanceID: id, RewrapOnly: rewrapOnly, RequestedBy: in.RequestedBy,
+				NodeDeadline: in.NodeDeadline}
 			sel.AddFuture(startChild(ctx, "rotate-"+id, contract.WorkflowRotateRootKey, rotate), func(f workflow.Future) {
 				running--
 				var res contract.RotateResult

@@ -133,3 +133,34 @@ func TestFleetRotate_NoTarget_IsInvalidInput(t *testing.T) {
 	h.env.ExecuteWorkflow(contract.WorkflowFleetRotate, contract.FleetRotateInput{})
 	require.Equal(t, contract.ErrTypeInvalidInput, h.workflowErrType())
 }
+
+func TestFleetOrder_TheFirstOfEachKeyRotatesTheOthersRewrap(t *testing.T) {
+	pending, rewrapOnly := fleetOrder(contract.ListFleetResult{
+		InstanceIDs: []string{"a", "b", "c", "d", "e"}, RootKeyIDs: []string{"k1", "k2", "k1", "k1", "k3"}})
+
+	require.Equal(t, []string{"a", "b", "e", "c", "d"}, pending)
+	require.Equal(t, []string{"c", "d"}, rewrapOnly)
+}
+
+func TestFleetRotate_SharedKey_RotatesOnceThenTheOthersRewrapAfterIt(t *testing.T) {
+	h := newHarness(t)
+	h.on(contract.ActivityListFleet, contract.ListFleetResult{InstanceIDs: []string{"a", "b", "c"},
+		RootKeyIDs: []string{rootKeyID, rootKeyID, "other-key"}}, nil)
+	var mu sync.Mutex
+	started := map[string]time.Time{}
+	rewrap := map[string]bool{}
+	h.env.OnWorkflow(contract.WorkflowRotateRootKey, mock.Anything, mock.Anything).After(time.Minute).Return(
+		func(ctx workflow.Context, in contract.RotateInput) (contract.RotateResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			started[in.InstanceID], rewrap[in.InstanceID] = workflow.Now(ctx), in.RewrapOnly
+			return contract.RotateResult{InstanceID: in.InstanceID, Rotated: !in.RewrapOnly}, nil
+		})
+
+	h.env.ExecuteWorkflow(contract.WorkflowFleetRotate, contract.FleetRotateInput{All: true, Parallel: 4})
+
+	require.NoError(t, h.env.GetWorkflowError())
+	require.Equal(t, map[string]bool{"a": false, "b": true, "c": false}, rewrap)
+	require.True(t, started["b"].After(started["a"]), "b rewraps only after a rotated the shared key")
+	require.Equal(t, started["a"], started["c"], "keys of their own rotate side by side")
+}
