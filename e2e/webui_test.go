@@ -103,4 +103,11 @@ func TestWebUI_ShowsTheDecodedInputThroughTheCodecServer(t *testing.T) {
 	text = pageText(t, ctx, "3-codec-server-stopped", sealed)
 	require.Contains(t, text, sealed, "without the codec server the UI sees the sealed payload")
 	require.NotContains(t, text, instance)
+
+	r := s.Starter("schedule", "rotate", "--instance", name, "--every", "2160h")
+	require.Equal(t, 0, r.Code, r.Stderr)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(ui+"/namespaces/default/schedules")))
+	text = pageText(t, ctx, "4-schedules", "schedule-rotate-"+name)
+	require.Contains(t, text, "schedule-rotate-"+name, "the Schedules page lists the rotation schedule")
+	require.Equal(t, 0, s.Starter("schedule", "delete", "schedule-rotate-"+name).Code)
 }
