@@ -9,10 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/byokflow/byokflow/contract"
+	"github.com/byokflow/byokflow/internal/scram"
 )
 
 // fleetSize is the number of 3-node instances BenchmarkFleetRotate rotates.
@@ -26,13 +29,20 @@ const fleetSize = 10
 // reports instances per minute of both and their ratio (target ≥ 0.8).
 // Run it with -benchtime=1x.
 func BenchmarkFleetRotate(b *testing.B) {
+	// Ten nodes a host, each a server with its WAL: more than the default
+	// volume holds.
+	defer func(mib int) { stackVolumeMiB = mib }(stackVolumeMiB)
+	stackVolumeMiB = 4096
 	s := NewStack(b)
 	s.StartWorker()
 	for _, h := range []string{"a", "b", "c"} {
 		s.StartNode(h)
 	}
 	s.Emu.AuthorizeService(b)
-	c, err := client.Dial(client.Options{HostPort: shared.hostPort, Logger: quiet{}})
+	dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), s.Codec())
+	c, err := client.Dial(client.Options{HostPort: shared.hostPort, Logger: quiet{}, DataConverter: dc,
+		FailureConverter: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+			DataConverter: dc, EncodeCommonAttributes: true})})
 	require.NoError(b, err)
 	defer c.Close()
 	stopNoop := startNoopWorkers(b, c)
@@ -62,13 +72,18 @@ func BenchmarkFleetRotate(b *testing.B) {
 // provisionFleet provisions fleetSize instances under key, all at once.
 func provisionFleet(b *testing.B, c client.Client, key, kpInstance string) []string {
 	prefix := UniqueName("fleet")
+	password, err := scram.NewPassword()
+	require.NoError(b, err)
+	verifier, err := scram.Verifier(password)
+	require.NoError(b, err)
 	var ids []string
 	var runs []client.WorkflowRun
 	for i := range fleetSize {
 		id := fmt.Sprintf("%s-%d", prefix, i)
 		run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: "provision-" + id,
 			TaskQueue: contract.ControlTaskQueue}, contract.WorkflowProvisionEncryptedInstance,
-			contract.ProvisionInput{InstanceID: id, RootKeyID: key, KPInstanceID: kpInstance, Nodes: 3, RequestedBy: "bench"})
+			contract.ProvisionInput{InstanceID: id, RootKeyID: key, KPInstanceID: kpInstance, Nodes: 3, RequestedBy: "bench",
+				AdminVerifier: verifier})
 		require.NoError(b, err)
 		ids, runs = append(ids, id), append(runs, run)
 	}

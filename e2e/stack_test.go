@@ -104,6 +104,11 @@ type Stack struct {
 	codecRoot string
 }
 
+// stackVolumeMiB is the size of each host's encrypted volume (a sparse
+// image): room for a few instances' servers and their WAL. A test that
+// puts many nodes on a host raises it before NewStack.
+var stackVolumeMiB = 1024
+
 // stackHosts are the hosts whose node agents a stack can run.
 var stackHosts = []string{"a", "b", "c"}
 
@@ -117,7 +122,7 @@ func NewStack(t testing.TB, opts ...emulatortest.Option) *Stack {
 	// The volumes come first, so that their clean-up (unmount) runs after
 	// stopAll has stopped the agents and their servers.
 	for _, h := range stackHosts {
-		s.volumes[h] = fscrypttest.New(t, fscrypttest.Options{SizeMiB: 1024})
+		s.volumes[h] = fscrypttest.New(t, fscrypttest.Options{SizeMiB: stackVolumeMiB})
 	}
 	catalogURL := freshDatabase(t, dbURL)
 	s.env = append(os.Environ(),

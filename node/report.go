@@ -6,6 +6,7 @@ import (
 
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/node/fscrypt"
+	"github.com/byokflow/byokflow/node/pgserver"
 )
 
 // newReport builds a report of node n from its slot (a zero Slot when the
@@ -85,6 +86,12 @@ func (a *Agent) describeRunning(ctx context.Context, n nodeRef, m nodeMeta, r *c
 	}
 	r.Replication, r.LagBytes = contract.ReplicationStopped, st.LagBytes
 	if !st.Streaming {
+		// A walreceiver reconnecting (a loaded host) is not a broken
+		// standby: give it a moment before reporting one.
+		st = settleStreaming(ctx, srv, st)
+		r.LagBytes = st.LagBytes
+	}
+	if !st.Streaming {
 		return "standby " + n.NodeID + " does not stream from its primary: check the primary's host"
 	}
 	r.Replication = contract.ReplicationStreaming
@@ -105,4 +112,24 @@ func (a *Agent) fail(op string, n nodeRef, slot Slot, err error) error {
 			"node", n.NodeID, "state", f.state)
 	}
 	return f.err
+}
+
+// streamSettle is how long a report waits for a standby that is not
+// streaming at the first look.
+const streamSettle = 5 * time.Second
+
+// settleStreaming polls the standby for up to streamSettle and returns its
+// last status.
+func settleStreaming(ctx context.Context, srv *pgserver.Server, st pgserver.Status) pgserver.Status {
+	for deadline := time.Now().Add(streamSettle); !st.Streaming && time.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+			return st
+		case <-time.After(200 * time.Millisecond):
+		}
+		if next, err := srv.Status(ctx); err == nil {
+			st = next
+		}
+	}
+	return st
 }
