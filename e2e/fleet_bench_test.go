@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/byokflow/byokflow/contract"
+	"github.com/byokflow/byokflow/emulator"
 	"github.com/byokflow/byokflow/internal/scram"
 )
 
@@ -66,6 +67,12 @@ func BenchmarkFleetRotate(b *testing.B) {
 		b.ReportMetric(perMin(real), "fleet-instances/min")
 		b.ReportMetric(perMin(floor), "noop-instances/min")
 		b.ReportMetric(perMin(real)/perMin(floor), "fleet/noop")
+		// One reconcile tick over the fleet: Key Protect is read once per
+		// root key in use (here one), not per instance or node.
+		before := s.Emu.Server.Stats()
+		timeWorkflow(b, c, contract.ControlTaskQueue, contract.WorkflowReconcileKeys, contract.ReconcileInput{})
+		b.ReportMetric(float64(delta(before, s.Emu.Server.Stats())[emulator.OpGetKeyMetadata]), "kp-reads/tick")
+		b.ReportMetric(1, "keys-in-use")
 	}
 }
 

@@ -11,7 +11,9 @@
 #   6. provisioning 10 instances of 3 nodes through the starter, as a table
 #      with the target checked;
 #   7. FleetRotate over 10 instances (30 nodes) against a no-op workflow of the
-#      same shape: instances per minute of both and the ratio (target >= 0.8).
+#      same shape: instances per minute of both and the ratio (target >= 0.8);
+#      then one reconcile tick over the fleet: Key Protect reads per tick
+#      against the root keys in use (target: equal).
 # A missed target makes the script exit 1 once everything has run.
 # Figures on a shared 2-core machine are noisy: compare the ratios of one run.
 set -euo pipefail
@@ -99,6 +101,10 @@ go test -run '^$' -bench BenchmarkFleetRotate -benchtime=1x -timeout 30m ./e2e/ 
 awk '/fleet\/noop/ { for (i = 1; i < NF; i++) if ($(i+1) == "fleet/noop") r = $i }
   END { if (r == "") { print "fleet rotation: no figure"; exit 1 }
         printf "fleet rotation: %.2fx the no-op floor (target >= 0.8) %s\n", r, (r >= 0.8 ? "ok" : "MISSED"); exit (r < 0.8) }' \
+  "$out/fleet.txt" || status=1
+awk '/kp-reads\/tick/ { for (i = 1; i < NF; i++) { if ($(i+1) == "kp-reads/tick") r = $i; if ($(i+1) == "keys-in-use") k = $i } }
+  END { if (r == "") { print "reconcile tick: no figure"; exit 1 }
+        printf "reconcile tick: %d Key Protect reads for %d root keys in use (target: equal) %s\n", r, k, (r == k ? "ok" : "MISSED"); exit (r != k) }' \
   "$out/fleet.txt" || status=1
 
 exit "${status:-0}"
