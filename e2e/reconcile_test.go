@@ -220,6 +220,8 @@ func TestReconcile_KeyProtectChangesMadeOutsideByokflow(t *testing.T) {
 		})
 		notSuspended()
 		require.Len(t, servers(name), 1, "the server runs on")
+		st := s.Starter("status", "--instance", name, "--json")
+		require.Contains(t, st.Stdout, `"unreachableSince"`, "starter status shows the mark")
 		auditOps := func() string {
 			events, err := cat.ListAudit(ctx, name)
 			require.NoError(t, err)

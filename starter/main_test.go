@@ -51,3 +51,11 @@ func TestRun_MissingSettingsExitOne(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "BYOK_DATABASE_URL is not set")
 }
+
+func TestKPMarks_SayTheNodesKeepServing(t *testing.T) {
+	m := kpMarks{UnreachableSince: "2030-01-02T03:04:05Z"}
+	require.Equal(t, "key protect: no answer for root key k1 since 2030-01-02T03:04:05Z; the nodes keep serving from "+
+		"their keys in memory and nothing is suspended until Key Protect answers", m.line("k1"))
+	m.RaisedAt = "2030-01-02T04:04:05Z"
+	require.Contains(t, m.line("k1"), "past the grace window since 2030-01-02T04:04:05Z: check Key Protect and IAM")
+}

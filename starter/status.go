@@ -19,6 +19,26 @@ type statusOutput struct {
 	Operation *runningOperation `json:"operation,omitempty"`
 	// Attention is the mark of a failed compensation (state needs_attention).
 	Attention *catalog.Attention `json:"attention,omitempty"`
+	// KeyProtect is the reconciliation's mark while Key Protect does not
+	// answer for the instance's root key.
+	KeyProtect *kpMarks `json:"keyProtect,omitempty"`
+}
+
+// kpMarks say since when Key Protect has not answered for the root key,
+// and when the reconciliation raised it (past its grace window).
+type kpMarks struct {
+	UnreachableSince string `json:"unreachableSince"`
+	RaisedAt         string `json:"raisedAt,omitempty"`
+}
+
+// line is the status line of the marks.
+func (m kpMarks) line(rootKeyID string) string {
+	l := fmt.Sprintf("key protect: no answer for root key %s since %s; the nodes keep serving from their keys in "+
+		"memory and nothing is suspended until Key Protect answers", rootKeyID, m.UnreachableSince)
+	if m.RaisedAt != "" {
+		l += "; past the grace window since " + m.RaisedAt + ": check Key Protect and IAM reachability from the control plane"
+	}
+	return l
 }
 
 // runningOperation is the operation that holds an instance.
@@ -60,6 +80,9 @@ func runStatus(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(a.stdout, "needs attention: step %s of %s %s failed: %s: run the %s again to finish it\n",
 			m.Step, m.Operation, m.WorkflowID, m.Error, m.Operation)
 	}
+	if m := out.KeyProtect; m != nil {
+		fmt.Fprintln(a.stdout, m.line(out.RootKeyID))
+	}
 	printNodes(a.stdout, out.Nodes)
 	return nil
 }
@@ -89,6 +112,12 @@ func nodesPage(ctx context.Context, cat *catalog.Catalog, id string) (statusOutp
 	out := statusOutput{Instance: inst.ID, RootKeyID: inst.RootKeyID, State: string(inst.State), Nodes: []nodeRow{}}
 	if inst.Attention.Set() && inst.State != catalog.InstanceShredded {
 		out.State, out.Attention = string(contract.InstanceNeedsAttention), &inst.Attention
+	}
+	if !inst.KPUnreachableSince.IsZero() {
+		out.KeyProtect = &kpMarks{UnreachableSince: rfc3339(inst.KPUnreachableSince)}
+		if !inst.KPDegradedAt.IsZero() {
+			out.KeyProtect.RaisedAt = rfc3339(inst.KPDegradedAt)
+		}
 	}
 	if op, err := cat.CurrentOperation(ctx, id); err == nil {
 		out.Operation = &runningOperation{Operation: op.Operation, WorkflowID: op.WorkflowID, RunID: op.RunID,
