@@ -6,7 +6,6 @@ import (
 
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/node/fscrypt"
-	"github.com/byokflow/byokflow/node/pgserver"
 )
 
 // newReport builds a report of node n from its slot (a zero Slot when the
@@ -88,7 +87,9 @@ func (a *Agent) describeRunning(ctx context.Context, n nodeRef, m nodeMeta, r *c
 	if !st.Streaming {
 		// A walreceiver reconnecting (a loaded host) is not a broken
 		// standby: give it a moment before reporting one.
-		st = settleStreaming(ctx, srv, st)
+		if next, err := pollStreaming(ctx, srv, streamSettle); err == nil {
+			st = next
+		}
 		r.LagBytes = st.LagBytes
 	}
 	if !st.Streaming {
@@ -117,19 +118,3 @@ func (a *Agent) fail(op string, n nodeRef, slot Slot, err error) error {
 // streamSettle is how long a report waits for a standby that is not
 // streaming at the first look.
 const streamSettle = 5 * time.Second
-
-// settleStreaming polls the standby for up to streamSettle and returns its
-// last status.
-func settleStreaming(ctx context.Context, srv *pgserver.Server, st pgserver.Status) pgserver.Status {
-	for deadline := time.Now().Add(streamSettle); !st.Streaming && time.Now().Before(deadline); {
-		select {
-		case <-ctx.Done():
-			return st
-		case <-time.After(200 * time.Millisecond):
-		}
-		if next, err := srv.Status(ctx); err == nil {
-			st = next
-		}
-	}
-	return st
-}

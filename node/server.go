@@ -244,19 +244,30 @@ func (a *Agent) baseBackup(ctx context.Context, n nodeRef, srv *pgserver.Server,
 
 // waitStreaming polls a standby until it streams from its primary.
 func waitStreaming(ctx context.Context, srv *pgserver.Server) error {
-	deadline := time.Now().Add(streamWait)
+	st, err := pollStreaming(ctx, srv, streamWait)
+	if st.Streaming {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("the standby did not stream from its primary within %s (last error: %v)", streamWait, err)
+}
+
+// pollStreaming reads the standby's status every 200 ms, heartbeating,
+// until it streams or within has passed, and returns the last status read
+// and the last error.
+func pollStreaming(ctx context.Context, srv *pgserver.Server, within time.Duration) (pgserver.Status, error) {
+	deadline := time.Now().Add(within)
 	for {
 		st, err := srv.Status(ctx)
-		if err == nil && st.Streaming {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the standby did not stream from its primary within %s (last error: %v)", streamWait, err)
+		if (err == nil && st.Streaming) || time.Now().After(deadline) {
+			return st, err
 		}
 		heartbeat(ctx, "wait for streaming")
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return st, err
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
