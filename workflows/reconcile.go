@@ -133,7 +133,7 @@ func runPlans(ctx workflow.Context, in contract.ReconcileInput, plans []plan) []
 	for i := range plans {
 		p := &plans[i]
 		if p.res.Outcome == "" {
-			p.res.Outcome = childOutcome(ctx, p.child)
+			p.res.Outcome = childOutcome(ctx, p)
 		}
 		setState := p.r.setState
 		if p.r.action == contract.ReconcileResume || p.res.Outcome != "done" {
@@ -191,15 +191,15 @@ func requestedBy(in contract.ReconcileInput) string {
 	return "byokflow reconciliation"
 }
 
-// childOutcome waits for a child: done, skipped (the instance is busy) or
-// failed, with the error's message.
-func childOutcome(ctx workflow.Context, f workflow.ChildWorkflowFuture) string {
-	err := f.Get(ctx, nil)
-	switch {
-	case err == nil:
+// childOutcome waits for a child: done, skipped (the instance is busy:
+// skipReason, as for scheduled work) or failed, with the error's message.
+func childOutcome(ctx workflow.Context, p *plan) string {
+	err := p.child.Get(ctx, nil)
+	if err == nil {
 		return "done"
-	case contract.ErrorType(err) == contract.ErrTypeInstanceBusy:
-		return "skipped: " + errorDetail(err)
+	}
+	if reason := skipReason(err, p.id); reason != "" {
+		return reason
 	}
 	return "failed: " + errorDetail(err)
 }

@@ -37,7 +37,7 @@ func skipReason(err error, id string) string {
 	case errors.As(err, &started):
 		return "skipped: workflow " + id + " is already running; this run leaves the instance to it"
 	case contract.ErrorType(err) == contract.ErrTypeInstanceBusy:
-		return "skipped: " + errorDetail(err) + "; the next scheduled run catches up"
+		return "skipped: " + errorDetail(err) + "; the next run catches up"
 	}
 	return ""
 }
