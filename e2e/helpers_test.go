@@ -92,14 +92,20 @@ func requireAllAt(t *testing.T, nodes []nodeRow, n int, version string) {
 // eventually polls cond every 100 ms for up to 60 s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	eventuallyWithin(t, 60*time.Second, what, cond)
+}
+
+// eventuallyWithin polls cond until it holds, failing t after within.
+func eventuallyWithin(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		if cond() {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("timed out waiting for %s", what)
+	t.Fatalf("timed out after %s waiting for %s", within, what)
 }
 
 // nodeFiles lists what is left of instance on the hosts' volumes (its

@@ -42,16 +42,6 @@ func (s *Stack) keyVersion(instance string) string {
 	return nodes[0].KeyVersion
 }
 
-// eventuallyWithin polls cond every second until it holds or within passes.
-func eventuallyWithin(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		require.True(t, time.Now().Before(deadline), "after %s: %s", within, what)
-		time.Sleep(time.Second)
-	}
-}
-
 func TestSchedules_RotationBackupRetentionAndFleet(t *testing.T) {
 	s := dataStack(t)
 	key := s.CreateRootKey("sched-root")
