@@ -118,6 +118,9 @@ func (h *harness) on(t testing.TB) *harness {
 // shutdown takes the nodes down as a host shutting down does, closes the
 // agent and fails the test if a server survived.
 func (h *harness) shutdown() {
+	if h.agent == nil { // the first agent never started: nothing runs
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := h.agent.Shutdown(ctx); err != nil {

@@ -5,6 +5,7 @@ package fscrypt
 import (
 	"errors"
 	"fmt"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -45,22 +46,52 @@ func AddKey(dir string, key []byte) (Identifier, error) {
 
 // RemoveKey removes the caller's claim to key id from the filesystem holding
 // dir: the kernel wipes the key and evicts the files it unlocked, so they read
-// as ciphertext again. Files still open keep it from completing (see
-// Removal.FilesBusy); a key that is not there is reported as Absent.
+// as ciphertext again. It syncs the filesystem first, and asks again for a
+// moment (busyRetries) while the kernel finds files busy: writeback or a
+// file being closed holds an inode for an instant, and the kernel's answer to
+// that is a retried removal. Files still open after that keep it from
+// completing (see Removal.FilesBusy); a key that is not there is reported as
+// Absent.
 func RemoveKey(dir string, id Identifier) (Removal, error) {
 	fd, err := open(dir)
 	if err != nil {
 		return Removal{}, opError("remove fscrypt key "+id.String(), dir, err)
 	}
 	defer unix.Close(fd)
+	_ = unix.Syncfs(fd) // dirty pages would otherwise keep inodes busy; a failed sync only costs a retry
+	r, err := removeKey(fd, id)
+	for wait := busyRetryWait; err == nil && r.FilesBusy && wait <= busyRetryMax; wait *= 2 {
+		time.Sleep(wait)
+		var again Removal
+		again, err = removeKey(fd, id)
+		if again.Absent { // the last busy inode went meanwhile: the key is gone by our removal
+			again = Removal{}
+		}
+		r = again
+	}
+	if err != nil {
+		return Removal{}, opError("remove fscrypt key "+id.String(), dir, err)
+	}
+	return r, nil
+}
+
+// busyRetryWait and busyRetryMax bound RemoveKey's retries of a busy
+// removal: 10 ms doubling to 320 ms, about 0.6 s in all.
+const (
+	busyRetryWait = 10 * time.Millisecond
+	busyRetryMax  = 320 * time.Millisecond
+)
+
+// removeKey is one FS_IOC_REMOVE_ENCRYPTION_KEY on fd.
+func removeKey(fd int, id Identifier) (Removal, error) {
 	var arg unix.FscryptRemoveKeyArg
 	arg.Key_spec = specifier(id)
-	err = ioctl(fd, unix.FS_IOC_REMOVE_ENCRYPTION_KEY, unsafe.Pointer(&arg))
+	err := ioctl(fd, unix.FS_IOC_REMOVE_ENCRYPTION_KEY, unsafe.Pointer(&arg))
 	if errors.Is(err, unix.ENOKEY) {
 		return Removal{Absent: true}, nil
 	}
 	if err != nil {
-		return Removal{}, opError("remove fscrypt key "+id.String(), dir, err)
+		return Removal{}, err
 	}
 	return Removal{
 		FilesBusy:  arg.Removal_status_flags&unix.FSCRYPT_KEY_REMOVAL_STATUS_FLAG_FILES_BUSY != 0,

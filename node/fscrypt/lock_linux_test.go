@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/byokflow/byokflow/node/fscrypt"
 	"github.com/byokflow/byokflow/node/fscrypt/fscrypttest"
@@ -102,6 +103,30 @@ func TestRemoveKey_FilesBusy(t *testing.T) {
 	}
 	if st, _ := fscrypt.KeyStatus(vol, id); st != fscrypt.StatusAbsent {
 		t.Fatalf("KeyStatus after closing = %v, want absent", st)
+	}
+}
+
+// TestRemoveKey_FileClosedMomentsLaterCompletes holds a file open for an
+// instant after the removal starts, as writeback or a closing process does:
+// RemoveKey's retries see it go and report the key removed.
+func TestRemoveKey_FileClosedMomentsLaterCompletes(t *testing.T) {
+	vol := fscrypttest.Volume(t, 32)
+	dir, id, _ := encryptedDir(t, vol, "data")
+	path := filepath.Join(dir, "brief.txt")
+	if err := os.WriteFile(path, []byte("open for a moment"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := time.AfterFunc(30*time.Millisecond, func() { f.Close() })
+	defer closed.Stop()
+	if r := removeKey(t, vol, id); !r.Complete() || r.Absent {
+		t.Fatalf("RemoveKey with a file closed 30 ms later = %+v (%s), want removed", r, r)
+	}
+	if st, _ := fscrypt.KeyStatus(vol, id); st != fscrypt.StatusAbsent {
+		t.Fatalf("KeyStatus = %v, want absent", st)
 	}
 }
 
