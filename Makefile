@@ -1,7 +1,7 @@
 # byokflow: the two commands are `make run` and `make test`; the rest are parts.
 SHELL := /bin/bash
 
-.PHONY: run test build lint bench stack stack-down clean
+.PHONY: run test reliability build lint bench stack stack-down clean
 
 ## run: start the local stack and run the main job on it
 run:
@@ -10,6 +10,10 @@ run:
 ## test: every test tier (unit, emulator, PostgreSQL, end to end), starting what they need
 test:
 	@scripts/test.sh
+
+## reliability: the whole reliability suite (crashes, faults, lost hosts, bad input, fuzzing, load; up to 30 min); prints the table and writes docs/reliability.md
+reliability:
+	@scripts/reliability.sh
 
 ## build: build every program of this repository into bin/
 build:

@@ -40,6 +40,7 @@ var shared struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	writeReliabilityReport()
 	if shared.server != nil {
 		_ = shared.server.Stop()
 	}

@@ -1,51 +1,12 @@
 #!/usr/bin/env bash
 # make test: every test tier (unit, emulator, PostgreSQL, kernel encryption
-# and end to end). Provides what the tiers need: a PostgreSQL for tier 3
-# (the stack's throwaway cluster, or BYOK_DATABASE_URL), the Temporal CLI for
-# tier 4 (built into bin/ once), the loop-device and ext4 tools of the
-# encrypted volumes, headless Chromium for the Web UI test (apt-get install
-# chromium where missing); then runs go vet and the tests of the main module
-# and of the bench module. It leaves nothing behind: the throwaway cluster it
-# started is stopped, and a loop device or mount left by a test fails the run.
+# and end to end, with one case per class of the reliability suite).
+# testenv.sh provides what the tiers need; this runs gofmt's check, go vet
+# and the tests of the main module and of the bench module, then fails if a
+# test left a loop device or mount behind.
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/volumes.sh"
-cd "$ROOT"
-
-pg_was_up=false
-if [ -z "${BYOK_DATABASE_URL:-}" ] && [ -f "$RUN/pgdata" ] &&
-  as_pg "$(pg_bindir)/pg_ctl" -D "$(cat "$RUN/pgdata")" status >/dev/null 2>&1; then
-  pg_was_up=true
-fi
-"$ROOT/scripts/stack.sh" up postgres
-temporal_cli
-[ "$(id -u)" = 0 ] && volumes_need
-
-# stop_started_postgres stops the throwaway cluster unless it ran before.
-stop_started_postgres() {
-  if [ "$pg_was_up" = false ] && [ -z "${BYOK_DATABASE_URL:-}" ] && [ -f "$RUN/pgdata" ]; then
-    as_pg "$(pg_bindir)/pg_ctl" -D "$(cat "$RUN/pgdata")" -m fast stop >/dev/null 2>&1 || true
-  fi
-}
-trap stop_started_postgres EXIT
-
-# The Web UI test drives headless Chromium: install Debian's where missing
-# (as root with apt-get); without it that one test skips with one line.
-if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  say "installing chromium for the Web UI test"
-  (export DEBIAN_FRONTEND=noninteractive && apt-get update -qq && apt-get install -y -qq chromium) >"$LOGS/apt-chromium.log" 2>&1 ||
-    say "chromium could not be installed (log: .run/logs/apt-chromium.log): the Web UI test will skip"
-fi
-
-# test_volumes lists the loop devices and mounts of test volumes
-# (fscrypttest's, under /tmp/fscrypttest-*), to compare before and after.
-test_volumes() {
-  { losetup --list --noheadings --output NAME,BACK-FILE 2>/dev/null; cat /proc/mounts; } | grep fscrypttest- | sort || true
-}
-volumes_before=$(test_volumes)
-
-export BYOK_TEST_DATABASE="${BYOK_TEST_DATABASE:-$(cat "$RUN/database_url")}"
-export BYOK_TEST_TEMPORAL_CLI="$BIN/temporal"
+. "$(dirname "$0")/testenv.sh"
+testenv_up
 
 unformatted=$(gofmt -l $(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go'))
 [ -z "$unformatted" ] || die "gofmt would change: $unformatted"
@@ -55,7 +16,4 @@ go test -count=1 -timeout 60m ./... "$@"
 if [ -f bench/go.mod ]; then
   (cd bench && go vet ./... && go test -count=1 -run . ./...)
 fi
-
-# The tests' volumes live in /tmp/fscrypttest-*: none may outlive them.
-leaked=$(comm -13 <(printf '%s\n' "$volumes_before") <(test_volumes) | sed '/^$/d')
-[ -z "$leaked" ] || die "tests left loop devices attached or volumes mounted: $leaked"
+testenv_check_leaks

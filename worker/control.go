@@ -10,6 +10,7 @@ import (
 	"github.com/byokflow/byokflow/activities"
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/internal/correlation"
+	"github.com/byokflow/byokflow/internal/crashpoint"
 	"github.com/byokflow/byokflow/internal/ibmenv"
 	"github.com/byokflow/byokflow/internal/supervise"
 	"github.com/byokflow/byokflow/workflows"
@@ -43,9 +44,12 @@ func runControl(ctx context.Context, logger *slog.Logger) error {
 // activityWorkerOptions are the options of every worker that runs
 // activities, the control plane's and the node agents': each activity's
 // Key Protect calls carry its workflow run's correlation id, and package
-// supervise heartbeats (and, with j, journals) its attempts.
+// supervise heartbeats (and, with j, journals) its attempts. Test builds
+// (-tags byoktest) can hold one step for the reliability suite's crashes
+// (package crashpoint); production builds add nothing there.
 func activityWorkerOptions(j *supervise.Journal) worker.Options {
-	opts := worker.Options{Interceptors: []interceptor.WorkerInterceptor{correlation.Interceptor()}}
+	opts := worker.Options{Interceptors: append([]interceptor.WorkerInterceptor{correlation.Interceptor()},
+		crashpoint.Interceptors()...)}
 	return supervise.WorkerOptions(opts, j)
 }
 
