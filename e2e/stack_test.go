@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -101,6 +103,9 @@ type Stack struct {
 	volumes map[string]*fscrypttest.Vol
 	mu      sync.Mutex
 	procs   map[string]*exec.Cmd
+	// nextEnv is extra environment for the next start of a process
+	// (holdNext), used once.
+	nextEnv map[string][]string
 	// codecRoot is the platform root key of the stack's codec keyring.
 	codecRoot string
 }
@@ -199,21 +204,27 @@ func (s *Stack) start(name string, args ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	require.Nil(s.t, s.procs[name], "%s is already running", name)
-	log, err := os.Create(filepath.Join(s.dataDir, name+".log"))
+	// Appended to, so that a restarted process's log follows its
+	// predecessor's (the secret scan reads both).
+	log, err := os.OpenFile(filepath.Join(s.dataDir, name+".log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	require.NoError(s.t, err)
+	from, err := log.Seek(0, io.SeekEnd)
 	require.NoError(s.t, err)
 	cmd := exec.Command(filepath.Join(shared.binDir, "worker"), args...)
-	cmd.Env, cmd.Stdout, cmd.Stderr = s.env, log, log
+	cmd.Env, cmd.Stdout, cmd.Stderr = append(slices.Clone(s.env), s.nextEnv[name]...), log, log
+	delete(s.nextEnv, name)
 	require.NoError(s.t, cmd.Start())
 	s.procs[name] = cmd
-	s.waitReady(name, log.Name())
+	s.waitReady(name, log.Name(), from)
 }
 
-// waitReady waits for the process to log that it polls its task queue.
-func (s *Stack) waitReady(name, logPath string) {
+// waitReady waits for the process to log, past offset from of its log,
+// that it polls its task queue.
+func (s *Stack) waitReady(name, logPath string, from int64) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		b, _ := os.ReadFile(logPath)
-		if bytes.Contains(b, []byte("msg=ready")) {
+		if int64(len(b)) > from && bytes.Contains(b[from:], []byte("msg=ready")) {
 			return
 		}
 		if cmd := s.procs[name]; cmd.ProcessState != nil {
