@@ -34,9 +34,7 @@ type crashStack struct {
 }
 
 func newCrashStack(t *testing.T) *crashStack {
-	defer func(was int) { stackVolumeMiB = was }(stackVolumeMiB)
-	stackVolumeMiB = 6144 // sparse: a new 2-node instance for every provision and restore case
-	s := NewStack(t)
+	s := bigStack(t) // a new 2-node instance for every provision and restore case
 	s.StartWorker()
 	s.StartNode("a")
 	s.StartNode("b")

@@ -45,6 +45,14 @@ func relPick[T any](all []T) []T {
 	return all[:1]
 }
 
+// bigStack is NewStack with sparse 6 GiB volumes, for cases that make a
+// new instance per run.
+func bigStack(t *testing.T) *Stack {
+	defer func(was int) { stackVolumeMiB = was }(stackVolumeMiB)
+	stackVolumeMiB = 6144
+	return NewStack(t)
+}
+
 // relRow is one line of the table: a case and what its runs measured.
 type relRow struct {
 	Class, Case string

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make reliability: the reliability suite in full, on the real local stack
 # (testenv.sh provides it as for make test): every case of every class
-# (e2e TestReliability_*, BYOK_RELIABILITY=full), then each fuzz target for
+# (e2e TestReliability_* and TestRecovery_*, BYOK_RELIABILITY=full), then each fuzz target for
 # BYOK_FUZZTIME (default 20s). It prints the table of figures and writes it,
 # with the command and the date, to docs/reliability.md. `make test` runs
 # one case per class of the same suite.
@@ -27,7 +27,7 @@ started=$(date -u '+%Y-%m-%d %H:%M UTC')
 t0=$(date +%s)
 status=0
 BYOK_RELIABILITY=full BYOK_RELIABILITY_REPORT="$table" \
-  go test -count=1 -timeout 50m -run '^TestReliability_' -v ./e2e 2>&1 | tee "$LOGS/reliability.log" |
+  go test -count=1 -timeout 50m -run '^Test(Reliability|Recovery)_' -v ./e2e 2>&1 | tee "$LOGS/reliability.log" |
   grep -E '^(=== RUN|--- (PASS|FAIL)|\s+--- (PASS|FAIL)|PASS|FAIL|ok|panic)' || true
 grep -q '^ok ' "$LOGS/reliability.log" || status=1
 
