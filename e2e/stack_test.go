@@ -137,6 +137,7 @@ func NewStack(t testing.TB, opts ...emulatortest.Option) *Stack {
 		"BYOK_DATABASE_URL="+catalogURL,
 		"BYOK_BACKUP_DIR="+filepath.Join(s.dataDir, "backups"),
 		"BYOK_CREDENTIALS_DIR="+filepath.Join(s.dataDir, "credentials"),
+		"BYOK_WORKER_STATE_DIR="+filepath.Join(s.dataDir, "worker"),
 	)
 	for _, line := range emu.Dev.ExportLines(emu.URL) {
 		s.env = append(s.env, strings.TrimPrefix(line, "export "))

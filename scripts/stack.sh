@@ -157,6 +157,8 @@ write_env() {
     # The admin passwords the starter keeps for the operator, kept with
     # the stack (the default is the user's config directory).
     echo "export BYOK_CREDENTIALS_DIR='$RUN/credentials'"
+    # The control worker's attempt journal (one worker of the stack).
+    echo "export BYOK_WORKER_STATE_DIR='$RUN/worker'"
     echo "export BYOK_CODEC_KEYRING='$RUN/codec-keyring.json'"
     echo "export TEMPORAL_CODEC_ENDPOINT=http://127.0.0.1:$BYOK_CODEC_PORT"
     echo "export BYOK_UI_URL=http://127.0.0.1:$BYOK_UI_PORT"

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
@@ -35,10 +37,41 @@ func runControl(ctx context.Context, logger *slog.Logger) error {
 	defer c.Close()
 	// The lock of an instance is taken over from a run Temporal no longer runs.
 	acts.UseWorkflowRuns(c)
-	w := worker.New(c, contract.ControlTaskQueue, activityWorkerOptions(nil))
+	journal, left, err := controlJournal()
+	if err != nil {
+		return err
+	}
+	w := worker.New(c, contract.ControlTaskQueue, activityWorkerOptions(journal))
 	workflows.Register(w)
 	acts.Register(w)
-	return serve(ctx, logger, w, contract.ControlTaskQueue)
+	return serve(ctx, logger, w, contract.ControlTaskQueue, func() {
+		if n := supervise.Abandon(ctx, c, left, logger); n > 0 {
+			logger.Info("failed the attempts the previous run left, for Temporal to retry them now", "attempts", n)
+		}
+	})
+}
+
+// EnvStateDir names the control worker's state directory, where it
+// journals the activity attempts it runs (task tokens only) so that, once
+// restarted after a crash, it fails them for Temporal to retry at once
+// rather than after their heartbeat timeout. One directory per worker
+// process: two workers sharing one would fail each other's attempts.
+// Unset: no journal.
+const EnvStateDir = "BYOK_WORKER_STATE_DIR"
+
+// controlJournal opens the journal of EnvStateDir and takes what the
+// previous run left; both are nil without the variable.
+func controlJournal() (*supervise.Journal, [][]byte, error) {
+	dir := os.Getenv(EnvStateDir)
+	if dir == "" {
+		return nil, nil, nil
+	}
+	j, err := supervise.OpenJournal(filepath.Join(dir, "attempts"))
+	if err != nil {
+		return nil, nil, err
+	}
+	left, err := j.Take()
+	return j, left, err
 }
 
 // activityWorkerOptions are the options of every worker that runs
@@ -53,11 +86,13 @@ func activityWorkerOptions(j *supervise.Journal) worker.Options {
 	return supervise.WorkerOptions(opts, j)
 }
 
-// serve runs w until ctx is done, logging "ready" once it polls.
-func serve(ctx context.Context, logger *slog.Logger, w worker.Worker, queue string) error {
+// serve starts w, calls polling once w polls (the recovery that needs a
+// running worker), logs "ready", and runs w until ctx is done.
+func serve(ctx context.Context, logger *slog.Logger, w worker.Worker, queue string, polling func()) error {
 	if err := w.Start(); err != nil {
 		return err
 	}
+	polling()
 	logger.Info("ready", "taskQueue", queue)
 	<-ctx.Done()
 	w.Stop()
