@@ -95,12 +95,14 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	a := &nodeStart{c: c, agent: agent, log: logger, left: left}
 	rctx, stopRecover := context.WithCancel(ctx)
 	defer stopRecover()
-	recovered := make(chan struct{})
+	recovered, leased := make(chan struct{}), make(chan struct{})
+	go a.keepLease(rctx, codecReady(lazy), leased)
 	if lazy == nil || lazy.Wait(ctx, codecWait) {
 		first := a.startRecover(rctx, recovered)
 		if err := a.checkIn(ctx, first); err != nil && ctx.Err() == nil {
 			stopRecover()
 			<-recovered
+			<-leased
 			return err
 		}
 		logger.Info("ready", "taskQueue", agent.TaskQueue())
@@ -111,6 +113,7 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	<-ctx.Done()
 	stopRecover()
 	<-recovered
+	<-leased
 	w.Stop()
 	if err := agent.Shutdown(context.Background()); err != nil {
 		logger.Error("take nodes down", "error", err)
