@@ -59,7 +59,8 @@ func parseNodeFlags(args []string) (nodeFlags, error) {
 // of seconds and pending ones for the others (nodestart.go), and is
 // ready. Nodes Key Protect cannot vouch for yet are retried, and each
 // change checked in, so that Key Protect being slow or down delays those
-// nodes only. When Key Protect
+// nodes only. Once the payload codec is open, it renews its host's
+// liveness lease every few seconds (lease.go). When Key Protect
 // cannot even open the payload codec, the agent is ready all the same and
 // does the rest once it opens. On a graceful stop it takes its nodes down
 // as a host shutting down does (servers stopped, fscrypt keys removed).
