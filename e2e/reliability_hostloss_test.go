@@ -83,23 +83,7 @@ func standbyHostDownAndBack(t *testing.T, row *relRow) {
 	lost := nodeOn(s.Status(name).Nodes, "c")
 	require.Equal(t, "standby", lost.Role)
 
-	down := time.Now()
-	s.hostDown(t, "c", lost.StorageKeyID)
-	var doc healthDoc
-	pollEvery(t, 90*time.Second, "the instance to show degraded", func() bool {
-		doc = s.health(t, name)
-		return doc.State == "degraded"
-	})
-	degraded := time.Since(down)
-	require.Len(t, doc.Health, 1, "one node named: %+v", doc.Health)
-	require.Equal(t, lost.Node, doc.Health[0].Node)
-	require.Equal(t, "c", doc.Health[0].Host)
-	text := s.Starter("status", "--instance", name)
-	require.Contains(t, text.Stdout, "("+"degraded)")
-	require.Contains(t, text.Stdout, "host c")
-	r = s.Starter("sql", "--instance", name, "-c", "insert into t values (2)")
-	require.Equal(t, 0, r.Code, "the primary still serves: %s", r.Stderr)
-
+	degraded := s.loseHostUntilDegraded(t, name, lost)
 	back := time.Now()
 	s.StartNode("c")
 	pollEvery(t, 2*time.Minute, "the instance to heal to active", func() bool {
@@ -118,4 +102,29 @@ func standbyHostDownAndBack(t *testing.T, row *relRow) {
 		return len(rows) == 1 && rows[0]["n"] != nil && *rows[0]["n"] == "2"
 	})
 	s.requireInvariants(t, relExpect{Checksums: map[string]map[string]string{name: sums}})
+}
+
+// loseHostUntilDegraded takes the host of standby lost down, waits for
+// status to show the instance degraded (text and JSON naming the node and
+// its host), checks the primary still takes writes (row 2 of table t), and
+// returns how long after the loss degraded showed.
+func (s *Stack) loseHostUntilDegraded(t *testing.T, instance string, lost nodeRow) time.Duration {
+	t.Helper()
+	down := time.Now()
+	s.hostDown(t, lost.Host, lost.StorageKeyID)
+	var doc healthDoc
+	pollEvery(t, 90*time.Second, "the instance to show degraded", func() bool {
+		doc = s.health(t, instance)
+		return doc.State == "degraded"
+	})
+	degraded := time.Since(down)
+	require.Len(t, doc.Health, 1, "one node named: %+v", doc.Health)
+	require.Equal(t, lost.Node, doc.Health[0].Node)
+	require.Equal(t, lost.Host, doc.Health[0].Host)
+	text := s.Starter("status", "--instance", instance)
+	require.Contains(t, text.Stdout, "(degraded)")
+	require.Contains(t, text.Stdout, lost.Node+" (host "+lost.Host+"): host "+lost.Host+" has not checked in")
+	r := s.Starter("sql", "--instance", instance, "-c", "insert into t values (2)")
+	require.Equal(t, 0, r.Code, "the primary still serves: %s", r.Stderr)
+	return degraded
 }
