@@ -22,6 +22,9 @@ type statusOutput struct {
 	// KeyProtect is the reconciliation's mark while Key Protect does not
 	// answer for the instance's root key.
 	KeyProtect *kpMarks `json:"keyProtect,omitempty"`
+	// Health names the nodes of an active instance that do not serve
+	// (state degraded or unavailable).
+	Health []nodeHealth `json:"health,omitempty"`
 }
 
 // kpMarks say since when Key Protect has not answered for the root key,
@@ -83,6 +86,7 @@ func runStatus(ctx context.Context, a *app, args []string) error {
 	if m := out.KeyProtect; m != nil {
 		fmt.Fprintln(a.stdout, m.line(out.RootKeyID))
 	}
+	printHealth(a.stdout, out)
 	printNodes(a.stdout, out.Nodes)
 	return nil
 }
@@ -118,6 +122,9 @@ func nodesPage(ctx context.Context, cat *catalog.Catalog, id string) (statusOutp
 		if !inst.KPDegradedAt.IsZero() {
 			out.KeyProtect.RaisedAt = rfc3339(inst.KPDegradedAt)
 		}
+	}
+	if err := judgeHealth(ctx, cat, inst, nodes, &out); err != nil {
+		return out, err
 	}
 	if op, err := cat.CurrentOperation(ctx, id); err == nil {
 		out.Operation = &runningOperation{Operation: op.Operation, WorkflowID: op.WorkflowID, RunID: op.RunID,

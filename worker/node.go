@@ -59,7 +59,8 @@ func parseNodeFlags(args []string) (nodeFlags, error) {
 // of seconds and pending ones for the others (nodestart.go), and is
 // ready. Nodes Key Protect cannot vouch for yet are retried, and each
 // change checked in, so that Key Protect being slow or down delays those
-// nodes only. When Key Protect
+// nodes only. Once the payload codec is open, it renews its host's
+// liveness lease every few seconds (lease.go). When Key Protect
 // cannot even open the payload codec, the agent is ready all the same and
 // does the rest once it opens. On a graceful stop it takes its nodes down
 // as a host shutting down does (servers stopped, fscrypt keys removed).
@@ -95,12 +96,14 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	a := &nodeStart{c: c, agent: agent, log: logger, left: left}
 	rctx, stopRecover := context.WithCancel(ctx)
 	defer stopRecover()
-	recovered := make(chan struct{})
+	recovered, leased := make(chan struct{}), make(chan struct{})
+	go a.keepLease(rctx, codecReady(lazy), leased)
 	if lazy == nil || lazy.Wait(ctx, codecWait) {
 		first := a.startRecover(rctx, recovered)
 		if err := a.checkIn(ctx, first); err != nil && ctx.Err() == nil {
 			stopRecover()
 			<-recovered
+			<-leased
 			return err
 		}
 		logger.Info("ready", "taskQueue", agent.TaskQueue())
@@ -111,6 +114,7 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	<-ctx.Done()
 	stopRecover()
 	<-recovered
+	<-leased
 	w.Stop()
 	if err := agent.Shutdown(context.Background()); err != nil {
 		logger.Error("take nodes down", "error", err)

@@ -132,7 +132,9 @@ func loadSuspendable(ctx workflow.Context, instanceID string, track *tracker) (c
 // NodeCheckIn records a node agent's host and the reports of the nodes it
 // brought back at start-up: node agents have no catalog connection, so
 // this workflow, which the agent starts, writes for them. Reports of nodes
-// the catalog does not know are skipped and named in the result.
+// the catalog does not know are skipped and named in the result. Without
+// reports it is the agent's periodic renewal of its host's liveness lease
+// (contract.HostLease): RegisterHost stamps the host's last-seen time.
 func NodeCheckIn(ctx workflow.Context, in contract.NodeCheckInInput) (res contract.NodeCheckInResult, err error) {
 	ctx = withControl(ctx)
 	reg := contract.RegisterHostInput{Host: in.Host, TaskQueue: in.TaskQueue}
