@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,22 +25,24 @@ type crashWorkflow struct {
 }
 
 // crashStack is the stack of the crash matrices: the worker, agents a and
-// b, one root key and, once a case needs it (live), a 2-node instance with
+// b, one root key and, once a case needs it (live), an instance with
 // data and a backup, on which rotate, backup, restore and reconcile run.
 type crashStack struct {
 	*Stack
 	key, instance, backup string
+	nodes                 string // of every instance it makes
 	rotations             int
 	c                     client.Client
 }
 
-func newCrashStack(t *testing.T) *crashStack {
-	s := bigStack(t) // a new 2-node instance for every provision and restore case
+// newCrashStack starts the crash stack; its instances have nodes nodes.
+func newCrashStack(t *testing.T, nodes int) *crashStack {
+	s := bigStack(t) // a new instance for every provision and restore case
 	s.StartWorker()
 	s.StartNode("a")
 	s.StartNode("b")
 	s.Emu.AuthorizeService(t)
-	return &crashStack{Stack: s, key: s.CreateRootKey("crash-root"), c: s.codecClient(t)}
+	return &crashStack{Stack: s, key: s.CreateRootKey("crash-root"), c: s.codecClient(t), nodes: strconv.Itoa(nodes)}
 }
 
 // live makes, the first time, the instance (with data and a backup) that
@@ -49,7 +52,7 @@ func (cs *crashStack) live(t *testing.T) {
 		return
 	}
 	cs.instance = UniqueName("crash")
-	cs.mustJSON(&statusDoc{}, "provision", "--instance", cs.instance, "--root-key", cs.key, "--nodes", "2", "--json")
+	cs.mustJSON(&statusDoc{}, "provision", "--instance", cs.instance, "--root-key", cs.key, "--nodes", cs.nodes, "--json")
 	cs.writeMarker(t, cs.instance)
 	var b backupDoc
 	cs.mustJSON(&b, "backup", "--instance", cs.instance, "--json")
@@ -61,7 +64,7 @@ func (cs *crashStack) workflows() []crashWorkflow {
 	return []crashWorkflow{
 		{"provision", func(t *testing.T, i int) (string, func() <-chan error) {
 			name := UniqueName(fmt.Sprintf("cp%d", i))
-			return "provision-" + name, cs.starterRun("provision", "--instance", name, "--root-key", cs.key, "--nodes", "2", "--json")
+			return "provision-" + name, cs.starterRun("provision", "--instance", name, "--root-key", cs.key, "--nodes", cs.nodes, "--json")
 		}},
 		{"rotate", func(t *testing.T, i int) (string, func() <-chan error) {
 			cs.live(t)
@@ -76,7 +79,7 @@ func (cs *crashStack) workflows() []crashWorkflow {
 			cs.live(t)
 			name := UniqueName(fmt.Sprintf("cr%d", i))
 			return "restore-" + name, cs.starterRun("restore", "--backup", cs.backup, "--instance", name,
-				"--root-key", cs.key, "--nodes", "2", "--json")
+				"--root-key", cs.key, "--nodes", cs.nodes, "--json")
 		}},
 		{"shred with approval", cs.shredRun},
 		{"reconcile suspend", func(t *testing.T, i int) (string, func() <-chan error) {
@@ -212,7 +215,7 @@ func (cs *crashStack) crashMatrix(t *testing.T, class string, procOf func(step) 
 // with approval, reconcile's suspend and resume), found running in
 // Temporal; restarted, the workflow completes and the invariants hold.
 func TestReliability_CrashControlPlane(t *testing.T) {
-	cs := newCrashStack(t)
+	cs := newCrashStack(t, 1) // the control plane's steps are the same for any number of nodes
 	cs.crashMatrix(t, "crash-control", func(step) string { return "worker" },
 		func(steps []step) []step { return onQueue(steps, contract.ControlTaskQueue, false) })
 }
@@ -220,7 +223,7 @@ func TestReliability_CrashControlPlane(t *testing.T) {
 // TestReliability_CrashDataPlane: the node agent serving a step SIGKILLed
 // at each node step of each workflow; restarted, the workflow completes.
 func TestReliability_CrashDataPlane(t *testing.T) {
-	cs := newCrashStack(t)
+	cs := newCrashStack(t, 2) // a primary's and a standby's steps
 	cs.crashMatrix(t, "crash-data", func(st step) string {
 		return "node-" + strings.TrimPrefix(st.Queue, contract.NodeTaskQueue(""))
 	},
