@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"slices"
@@ -151,10 +153,20 @@ func (s *Stack) requireNoOrphans(t *testing.T, known map[string]bool) {
 		}
 		entries, err := os.ReadDir(v.Dir)
 		require.NoError(t, err)
+		sockets := map[string]bool{} // the node agent's socket directories: run/<hash of instance/node>
 		for _, e := range entries {
-			if e.IsDir() && e.Name() != "lost+found" && !strings.HasPrefix(e.Name(), ".") {
+			if e.IsDir() && e.Name() != "lost+found" && e.Name() != "run" && !strings.HasPrefix(e.Name(), ".") {
 				require.True(t, known[e.Name()], "directory %s on host %s belongs to no instance", e.Name(), h)
+				nodes, _ := os.ReadDir(filepath.Join(v.Dir, e.Name()))
+				for _, n := range nodes {
+					sum := sha256.Sum256([]byte(e.Name() + "/" + n.Name()))
+					sockets[hex.EncodeToString(sum[:6])] = true
+				}
 			}
+		}
+		runs, _ := os.ReadDir(filepath.Join(v.Dir, "run"))
+		for _, r := range runs {
+			require.True(t, sockets[r.Name()], "socket directory run/%s on host %s belongs to no node", r.Name(), h)
 		}
 		mounts, err := os.ReadFile("/proc/mounts")
 		require.NoError(t, err)
