@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -222,4 +224,27 @@ func newInfraStack(t *testing.T) (*Stack, *infraDevServer, *infraPG) {
 	pg := startInfraPG(t)
 	dev := startInfraDevServer(t, cli, t.TempDir())
 	return newStackOn(t, dev.hostPort(), pg.url()), dev, pg
+}
+
+// infraStarter runs the starter as StarterAsync does and returns its
+// process too, for an interrupt.
+func (s *Stack) infraStarter(t *testing.T, args ...string) (*exec.Cmd, <-chan Result) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(shared.binDir, "starter"), args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Env, cmd.Stdout, cmd.Stderr = s.env, &stdout, &stderr
+	require.NoError(t, cmd.Start())
+	ch := make(chan Result, 1)
+	go func() {
+		err := cmd.Wait()
+		code := 0
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			code = exitErr.ExitCode()
+		} else if err != nil {
+			code = -1
+		}
+		ch <- Result{stdout.String(), stderr.String(), code}
+	}()
+	return cmd, ch
 }

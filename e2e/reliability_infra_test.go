@@ -53,30 +53,43 @@ func TestReliability_Infra(t *testing.T) {
 
 // infraTemporalRestart kills the dev server with SIGKILL once a node step
 // of the provision has started and starts it again on the same port and
-// database file.
+// database file. Three starters run the same provision command: the one
+// that made the instance's admin password is interrupted while the server
+// is down (an operator giving up, or a wait the outage cut off); another,
+// attached before the kill, waits through the outage; a third attaches
+// once the server is back. The provision completes, and the password the
+// first one made logs in.
 func infraTemporalRestart(t *testing.T, row *relRow) {
 	s, dev, _ := newInfraStack(t)
 	c := s.infraClient(t)
 	key, name, args := s.infraProvision(t, "itemporal")
-	done := s.StarterAsync(args...)
+	id := "provision-" + name
+	maker, made := s.infraStarter(t, args...)
+	infraWaitActivity(t, c, id, "the provision to run", func(*workflowpb.PendingActivityInfo) bool { return true })
+	waiter := s.StarterAsync(args...)
 	step := []string{contract.ActivityInstallKey, contract.ActivityStartPrimary, contract.ActivityStartStandby}[rand.IntN(3)]
-	infraWaitActivity(t, c, "provision-"+name, "a started "+step, infraStarted(step))
+	infraWaitActivity(t, c, id, "a started "+step, infraStarted(step))
 	dev.kill(t)
 	down := time.Now()
+	require.NoError(t, maker.Process.Signal(os.Interrupt))
+	r := infraWaitStarter(t, made, args)
+	require.NotEqual(t, 0, r.Code, "the interrupted starter failed")
+	require.Contains(t, r.Stderr, "run the same command again", "the interrupted starter says how to wait again")
 	dev.start(t)
 	back := time.Now()
-	r := infraWaitStarter(t, done, args)
-	if r.Code != 0 {
-		row.note("the starter's wait failed while the server was down (%s): re-attached", infraFirstLine(r.Stderr))
-		t.Logf("the starter's wait failed while the server was down: %s; re-attaching", r.Stderr)
-		r = s.Starter(args...)
-	}
+	again := s.StarterAsync(args...)
+	rw, r := infraWaitStarter(t, waiter, args), infraWaitStarter(t, again, args)
 	took := time.Since(back)
 	row.recovered(took)
-	t.Logf("killed in %s; down %s; provision done %s after the server was back", step,
-		back.Sub(down).Round(time.Millisecond), took.Round(time.Millisecond))
-	require.Equal(t, 0, r.Code, "provision after the restart: %s", r.Stderr)
+	t.Logf("killed in %s; down %s; provision done %s after the server was back; the waiter's wait survived: %t",
+		step, back.Sub(down).Round(time.Millisecond), took.Round(time.Millisecond), rw.Code == 0)
+	if rw.Code != 0 {
+		row.note("a wait did not survive the outage: %s", infraFirstLine(rw.Stderr))
+	}
+	require.Equal(t, 0, r.Code, "the starter re-attached after the restart: %s", r.Stderr)
 	require.LessOrEqual(t, took, infraBudget, "provision within %s of the server being back", infraBudget)
+	r = s.Starter("sql", "--instance", name, "-c", "select 1")
+	require.Equal(t, 0, r.Code, "the admin password the interrupted starter made logs in: %s", r.Stderr)
 	requireAllAt(t, s.Status(name).Nodes, 2, key)
 	s.requireInfraRunning(t, "worker", "node-a", "node-b")
 	s.requireInvariants(t, relExpect{Rotations: map[string]int{key: 0}})
