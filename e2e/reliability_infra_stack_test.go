@@ -216,14 +216,37 @@ func infraTrimNL(b []byte) []byte {
 	return b
 }
 
-// newInfraStack is a Stack on its own Temporal dev server and its own
-// catalog cluster, both of which the test may restart.
-func newInfraStack(t *testing.T) (*Stack, *infraDevServer, *infraPG) {
+// infraServices are the Temporal dev server and the catalog cluster the
+// infra class's stacks run on: started once per test and restarted by its
+// cases.
+type infraServices struct {
+	dev *infraDevServer
+	pg  *infraPG
+}
+
+// startInfraServices starts them (after the programs' build) for t.
+func startInfraServices(t *testing.T) *infraServices {
 	cli, _ := testenv.TemporalCLI(t)
-	require.NoError(t, startShared(cli)) // the programs' build
+	require.NoError(t, startShared(cli))
 	pg := startInfraPG(t)
-	dev := startInfraDevServer(t, cli, t.TempDir())
-	return newStackOn(t, dev.hostPort(), pg.url()), dev, pg
+	return &infraServices{dev: startInfraDevServer(t, cli, t.TempDir()), pg: pg}
+}
+
+// stack is a Stack of t on the services. When t ends, a service the case
+// left down is started again before the stack's clean-up.
+func (in *infraServices) stack(t *testing.T) *Stack {
+	s := newStackOn(t, in.dev.hostPort(), in.pg.url())
+	t.Cleanup(func() {
+		if in.pg.pgctl("status") != nil {
+			in.pg.start(t)
+		}
+		select {
+		case <-in.dev.exited:
+			in.dev.start(t)
+		default:
+		}
+	})
+	return s
 }
 
 // infraStarter runs the starter as StarterAsync does and returns its

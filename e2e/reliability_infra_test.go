@@ -39,14 +39,15 @@ const (
 func TestReliability_Infra(t *testing.T) {
 	cases := []struct {
 		name string
-		run  func(t *testing.T, row *relRow)
+		run  func(t *testing.T, row *relRow, in *infraServices)
 	}{
 		{"catalog PostgreSQL restarted mid-provision", infraCatalogRestart},
 		{"temporal dev server restarted mid-provision", infraTemporalRestart},
 	}
+	in := startInfraServices(t)
 	for _, c := range relPick(cases) {
 		for range relRepeat(3) {
-			relCase(t, "infra", c.name, c.run)
+			relCase(t, "infra", c.name, func(t *testing.T, row *relRow) { c.run(t, row, in) })
 		}
 	}
 }
@@ -59,11 +60,12 @@ func TestReliability_Infra(t *testing.T) {
 // attached before the kill, waits through the outage; a third attaches
 // once the server is back. The provision completes, and the password the
 // first one made logs in.
-func infraTemporalRestart(t *testing.T, row *relRow) {
-	s, dev, _ := newInfraStack(t)
+func infraTemporalRestart(t *testing.T, row *relRow, in *infraServices) {
+	s, dev := in.stack(t), in.dev
 	c := s.infraClient(t)
 	key, name, args := s.infraProvision(t, "itemporal")
 	id := "provision-" + name
+	started := time.Now()
 	maker, made := s.infraStarter(t, args...)
 	infraWaitActivity(t, c, id, "the provision to run", func(*workflowpb.PendingActivityInfo) bool { return true })
 	waiter := s.StarterAsync(args...)
@@ -81,10 +83,13 @@ func infraTemporalRestart(t *testing.T, row *relRow) {
 	rw, r := infraWaitStarter(t, waiter, args), infraWaitStarter(t, again, args)
 	took := time.Since(back)
 	row.recovered(took)
+	row.took(time.Since(started))
 	t.Logf("killed in %s; down %s; provision done %s after the server was back; the waiter's wait survived: %t",
 		step, back.Sub(down).Round(time.Millisecond), took.Round(time.Millisecond), rw.Code == 0)
-	if rw.Code != 0 {
-		row.note("a wait did not survive the outage: %s", infraFirstLine(rw.Stderr))
+	if rw.Code == 0 {
+		infraNote(row, "an attached starter waited through the outage; the interrupted one re-attached")
+	} else {
+		infraNote(row, "a wait did not survive the outage: "+infraFirstLine(rw.Stderr))
 	}
 	require.Equal(t, 0, r.Code, "the starter re-attached after the restart: %s", r.Stderr)
 	require.LessOrEqual(t, took, infraBudget, "provision within %s of the server being back", infraBudget)
@@ -99,11 +104,12 @@ func infraTemporalRestart(t *testing.T, row *relRow) {
 // session ended) once a server step of the provision has started, keeps
 // it down until a control-plane activity has failed an attempt on it (and
 // at least infraCatalogDown), and starts it again.
-func infraCatalogRestart(t *testing.T, row *relRow) {
-	s, _, pg := newInfraStack(t)
+func infraCatalogRestart(t *testing.T, row *relRow, in *infraServices) {
+	s, pg := in.stack(t), in.pg
 	c := s.infraClient(t)
 	key, name, args := s.infraProvision(t, "icatalog")
 	id := "provision-" + name
+	started := time.Now()
 	done := s.StarterAsync(args...)
 	step := []string{contract.ActivityStartPrimary, contract.ActivityStartStandby}[rand.IntN(2)]
 	infraWaitActivity(t, c, id, "a started "+step, infraStarted(step))
@@ -116,8 +122,9 @@ func infraCatalogRestart(t *testing.T, row *relRow) {
 	r := infraWaitStarter(t, done, args)
 	took := time.Since(back)
 	row.recovered(took)
+	row.took(time.Since(started))
 	retried := infraRetried(t, c, id)
-	row.note("retried on the outage: %v", retried)
+	infraNote(row, "attempts retried on the outage: "+mapText(retried, ""))
 	t.Logf("stopped in %s; down %s; retried %v; provision done %s after the catalog was back", step,
 		back.Sub(down).Round(time.Millisecond), retried, took.Round(time.Millisecond))
 	require.Equal(t, 0, r.Code, "provision after the restart: %s", r.Stderr)
@@ -178,15 +185,15 @@ func infraRetrying(p *workflowpb.PendingActivityInfo) bool {
 
 // infraRetried returns, per activity type of workflow id, the
 // attempts beyond the first its completed activities took.
-func infraRetried(t *testing.T, c client.Client, id string) map[string]int {
+func infraRetried(t *testing.T, c client.Client, id string) map[string]int64 {
 	t.Helper()
-	types, retried := map[int64]string{}, map[string]int{}
+	types, retried := map[int64]string{}, map[string]int64{}
 	for _, e := range history(t, c, id) {
 		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
 			types[e.GetEventId()] = a.GetActivityType().GetName()
 		}
 		if a := e.GetActivityTaskStartedEventAttributes(); a != nil && a.GetAttempt() > 1 {
-			retried[types[a.GetScheduledEventId()]] += int(a.GetAttempt() - 1)
+			retried[types[a.GetScheduledEventId()]] += int64(a.GetAttempt() - 1)
 		}
 	}
 	return retried
@@ -226,6 +233,16 @@ func infraAlive(pid int) bool {
 	}
 	_, rest, ok := strings.Cut(string(b), ") ")
 	return ok && !strings.HasPrefix(rest, "Z")
+}
+
+// infraNote adds note to row once: the runs of a case note the same.
+func infraNote(row *relRow, note string) {
+	row.mu.Lock()
+	seen := slices.Contains(row.Notes, note)
+	row.mu.Unlock()
+	if !seen {
+		row.note("%s", note)
+	}
 }
 
 func infraFirstLine(s string) string {
