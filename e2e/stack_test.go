@@ -108,6 +108,8 @@ type Stack struct {
 	nextEnv map[string][]string
 	// codecRoot is the platform root key of the stack's codec keyring.
 	codecRoot string
+	// hostPort is the Temporal frontend the stack's programs use.
+	hostPort string
 }
 
 // stackVolumeMiB is the size of each host's encrypted volume (a sparse
@@ -123,8 +125,17 @@ var stackHosts = []string{"a", "b", "c"}
 func NewStack(t testing.TB, opts ...emulatortest.Option) *Stack {
 	cli, dbURL := testenv.TemporalCLI(t)
 	require.NoError(t, startShared(cli))
+	return newStackOn(t, shared.hostPort, dbURL, opts...)
+}
+
+// newStackOn is NewStack on the Temporal frontend at hostPort and the
+// PostgreSQL server at dbURL (the test's catalog database is made there),
+// for a test that runs, and restarts, its own; the caller has called
+// startShared (the programs' build).
+func newStackOn(t testing.TB, hostPort, dbURL string, opts ...emulatortest.Option) *Stack {
 	emu := emulatortest.Start(t, append([]emulatortest.Option{emulatortest.WithTiming(emulator.Timing{})}, opts...)...)
-	s := &Stack{t: t, Emu: emu, dataDir: t.TempDir(), procs: map[string]*exec.Cmd{}, volumes: map[string]*fscrypttest.Vol{}}
+	s := &Stack{t: t, Emu: emu, dataDir: t.TempDir(), procs: map[string]*exec.Cmd{}, volumes: map[string]*fscrypttest.Vol{},
+		hostPort: hostPort}
 	// The volumes come first, so that their clean-up (unmount) runs after
 	// stopAll has stopped the agents and their servers.
 	for _, h := range stackHosts {
@@ -132,7 +143,7 @@ func NewStack(t testing.TB, opts ...emulatortest.Option) *Stack {
 	}
 	catalogURL := freshDatabase(t, dbURL)
 	s.env = append(os.Environ(),
-		"TEMPORAL_ADDRESS="+shared.hostPort,
+		"TEMPORAL_ADDRESS="+hostPort,
 		"TEMPORAL_NAMESPACE=default",
 		"BYOK_DATABASE_URL="+catalogURL,
 		"BYOK_BACKUP_DIR="+filepath.Join(s.dataDir, "backups"),

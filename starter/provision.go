@@ -51,11 +51,19 @@ func runProvision(ctx context.Context, a *app, args []string) error {
 	err = a.startAndWait(ctx, id, in.InstanceID, in.RootKeyID, contract.OperationProvision,
 		contract.WorkflowProvisionEncryptedInstance, in, &res)
 	if err != nil {
-		forget()
+		if workflowEnded(err) {
+			forget()
+		}
 		return fmt.Errorf("provision instance %s: %w", in.InstanceID, err)
 	}
-	out := provisionOutput{res.InstanceID, res.InstanceCRN, res.RootKeyID, res.KeyVersionID, id, rowsFromReports(res.Nodes)}
-	if *asJSON {
+	return a.printProvision(provisionOutput{res.InstanceID, res.InstanceCRN, res.RootKeyID, res.KeyVersionID, id,
+		rowsFromReports(res.Nodes)}, *asJSON)
+}
+
+// printProvision prints the outcome of a provision, as one JSON document
+// with asJSON.
+func (a *app) printProvision(out provisionOutput, asJSON bool) error {
+	if asJSON {
 		return a.printJSON(out)
 	}
 	fmt.Fprintf(a.stdout, "instance %s is active: %d nodes under root key %s version %s\n",
@@ -69,7 +77,9 @@ func runProvision(ctx context.Context, a *app, args []string) error {
 // adminVerifier makes (or finds) the admin password of instance, kept for
 // the operator, and returns its SCRAM verifier: the password itself never
 // reaches a workflow. forget removes a password this call made, for a
-// provision that failed (and so left no instance to log in to).
+// provision whose workflow ended in failure (and so left no instance to
+// log in to: workflowEnded); a wait that ended without the outcome keeps
+// it, as the workflow may run on with its verifier.
 func adminVerifier(instance string) (verifier string, forget func(), err error) {
 	c, made, err := ensureCredentials(instance)
 	forget = func() {}

@@ -84,9 +84,34 @@ func (a *app) runWorkflow(ctx context.Context, c client.Client, opts client.Star
 		defer stop()
 	}
 	if err := run.Get(ctx, out); err != nil {
-		return workflowError(err)
+		var closed *temporal.WorkflowExecutionError
+		if errors.As(err, &closed) {
+			return endedError{workflowError(err)}
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("wait for workflow %s: %w", run.GetID(), ctx.Err()) // withNextStep: interrupted
+		}
+		return fmt.Errorf("wait for workflow %s: %w: the workflow may still run: run the same command again "+
+			"to wait for it", run.GetID(), err)
 	}
 	return nil
+}
+
+// endedError is the failure of a workflow that ended (failed, canceled,
+// terminated or timed out), as opposed to a wait that ended without its
+// outcome: the starter interrupted, or Temporal not answering for longer
+// than the client retries, while the workflow may run on.
+type endedError struct{ error }
+
+func (e endedError) Unwrap() error { return e.error }
+
+// workflowEnded reports whether err is the failure of a workflow that
+// ended. Only then may a command undo what it prepared for the workflow
+// (a provision's admin password): a running one still uses it, and the
+// same command run again attaches to it.
+func workflowEnded(err error) bool {
+	var e endedError
+	return errors.As(err, &e)
 }
 
 // workflowError reduces a workflow failure to its typed error's message.
