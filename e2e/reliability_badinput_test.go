@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/byokflow/byokflow/contract"
+	"github.com/byokflow/byokflow/internal/testenv"
 )
 
 // badCase is one bad input: what it runs, the exit code (2 usage error,
@@ -172,9 +173,15 @@ func restoreDamaged(damage func([]byte) []byte) func(*testing.T, *badWorld) Resu
 var todoRE = regexp.MustCompile(`(?i)\b(give|use|choose|check|run|set|correct|restore|enable|grant|create|leave)\b|example:`)
 
 func TestReliability_BadInput(t *testing.T) {
+	started := time.Now()
+	cli, _ := testenv.TemporalCLI(t)
+	require.NoError(t, startShared(cli)) // the package's build and dev server, once for every test
+	t.Logf("programs built and dev server up in %s", time.Since(started).Round(time.Second))
+	started = time.Now()
 	b := newBadWorld(t)
 	cat := b.s.catalogOf(t)
-	started := time.Now()
+	t.Logf("stack and keys ready in %s", time.Since(started).Round(time.Second))
+	started = time.Now()
 	ran := 0
 	for _, tc := range badCases {
 		if !relFull() && !tc.subset {
@@ -212,7 +219,9 @@ func TestReliability_BadInput(t *testing.T) {
 		})
 	}
 	t.Logf("%d bad-input cases in %s", ran, time.Since(started).Round(time.Second))
+	started = time.Now()
 	b.s.requireInvariants(t, relExpect{Secrets: true})
+	t.Logf("invariants checked in %s", time.Since(started).Round(time.Second))
 }
 
 // typedName is the "[Type]" of a refused operation's message, or "usage".
