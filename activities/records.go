@@ -44,7 +44,7 @@ func (a *Activities) CreateInstanceRecord(ctx context.Context, in contract.Creat
 		return res, instanceExists(in.InstanceID, verb, "another provision created it just now")
 	}
 	if err != nil {
-		return res, fmt.Errorf("%s: %w", verb, err)
+		return res, createError(verb, err)
 	}
 	if err := a.catalog.AddNodes(ctx, in.InstanceID, placeNodes(in.InstanceID, in.Nodes, hosts)); err != nil {
 		return res, fmt.Errorf("%s: %w", verb, err)
@@ -71,6 +71,17 @@ func (a *Activities) checkRecordInput(in contract.CreateInstanceRecordInput, ver
 		return nil
 	}
 	return contract.NewError(contract.ErrTypeInvalidInput, fmt.Sprintf("%s: %v", verb, problem), nil)
+}
+
+// createError classifies a failure to create the record: an id the
+// catalog refuses is InvalidInput (retrying cannot help, and the contract
+// check before it let the id through); anything else, the database, is
+// retried.
+func createError(verb string, err error) error {
+	if errors.Is(err, catalog.ErrInvalidID) {
+		return contract.NewError(contract.ErrTypeInvalidInput, fmt.Sprintf("%s: %v: choose another name", verb, err), err)
+	}
+	return fmt.Errorf("%s: %w", verb, err)
 }
 
 // replaceFailed deletes a failed record so its name can be reused; any

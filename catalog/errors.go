@@ -20,6 +20,11 @@ var (
 	// Applied migrations are never edited: add a new migration instead.
 	ErrMigrationChanged = errors.New("applied migration changed")
 
+	// ErrInvalidID is returned (wrapped, naming the id) when an instance
+	// id breaks the catalog's rule (ValidateInstanceID): the input is
+	// wrong, and trying again cannot help.
+	ErrInvalidID = errors.New("invalid instance id")
+
 	// ErrInvalidState is returned when a row's state forbids the change:
 	// leaving the shredded state, deleting an instance that became active,
 	// rewrapping a backup that is not kept.

@@ -122,11 +122,11 @@ func scanInstance(row pgx.CollectableRow) (Instance, error) {
 var instanceIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{2,39}$`)
 
 // ValidateInstanceID returns an error unless id is 3 to 40 characters of
-// lower-case letters, digits and hyphens, starting with a letter. The
-// database enforces the same rule.
+// lower-case letters, digits and hyphens, starting with a letter; the
+// error wraps ErrInvalidID. The database enforces the same rule.
 func ValidateInstanceID(id string) error {
 	if !instanceIDPattern.MatchString(id) {
-		return fmt.Errorf("invalid instance id %q: use 3 to 40 lower-case letters, digits or hyphens, starting with a letter", id)
+		return fmt.Errorf("%w %q: use 3 to 40 lower-case letters, digits or hyphens, starting with a letter", ErrInvalidID, id)
 	}
 	return nil
 }

@@ -60,13 +60,19 @@ func ValidateKPInstanceID(id string) error {
 		"GUID, as `ibmcloud resource service-instance <name> --id` prints it", id)
 }
 
-// ValidateNodeDeadline checks a node deadline after defaults: at least a minute.
+// MaxNodeDeadline bounds a node deadline: a workflow holds its instance's
+// lock while it waits, so a longer wait is no deadline but an instance
+// locked for good.
+const MaxNodeDeadline = 30 * 24 * time.Hour
+
+// ValidateNodeDeadline checks a node deadline after defaults: at least a
+// minute, at most MaxNodeDeadline.
 func ValidateNodeDeadline(d time.Duration) error {
-	if d >= time.Minute {
+	if d >= time.Minute && d <= MaxNodeDeadline {
 		return nil
 	}
-	return fmt.Errorf("validate node deadline %s: give at least 1m, or leave it "+
-		"unset for %s", d, DefaultNodeDeadline)
+	return fmt.Errorf("validate node deadline %s: give 1m to %s, or leave it "+
+		"unset for %s", d, MaxNodeDeadline, DefaultNodeDeadline)
 }
 
 // Validate checks in after WithDefaults and returns every problem found.

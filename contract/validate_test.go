@@ -90,8 +90,10 @@ func TestValidateKPInstanceID_Cases(t *testing.T) {
 func TestValidateNodeDeadline_Cases(t *testing.T) {
 	require.NoError(t, ValidateNodeDeadline(time.Minute))
 	require.NoError(t, ValidateNodeDeadline(DefaultNodeDeadline))
-	require.ErrorContains(t, ValidateNodeDeadline(30*time.Second), "at least 1m")
+	require.NoError(t, ValidateNodeDeadline(MaxNodeDeadline))
+	require.ErrorContains(t, ValidateNodeDeadline(30*time.Second), "give 1m to 720h0m0s")
 	require.Error(t, ValidateNodeDeadline(-time.Hour))
+	require.ErrorContains(t, ValidateNodeDeadline(1000000*time.Hour), "give 1m to 720h0m0s", "absurd deadline")
 }
 
 func TestProvisionInput_WithDefaults(t *testing.T) {

@@ -80,7 +80,7 @@ func readAudit(ctx context.Context, instance string) (auditOutput, error) {
 		return auditOutput{}, err
 	}
 	defer cat.Close()
-	inst, err := cat.GetInstance(ctx, instance)
+	inst, err := getInstance(ctx, cat, instance)
 	if err != nil {
 		return auditOutput{}, fmt.Errorf("show audit of instance %s: %w", instance, err)
 	}

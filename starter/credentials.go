@@ -36,7 +36,13 @@ func credentialsDir() (string, error) {
 	return filepath.Join(base, "byokflow", "credentials"), nil
 }
 
+// credentialsPath is instance's file in the credentials directory; a name
+// that is no valid instance name (a path such as ../x) is refused, so no
+// file is ever written or read outside the directory.
 func credentialsPath(instance string) (string, error) {
+	if err := contract.ValidateInstanceName(instance); err != nil {
+		return "", fmt.Errorf("find the credentials of instance %q: %w", instance, err)
+	}
 	dir, err := credentialsDir()
 	if err != nil {
 		return "", err

@@ -128,7 +128,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	default:
-		fmt.Fprintf(stderr, "error: %v\n", withNextStep(workflowError(err)))
+		fmt.Fprintf(stderr, "error: %v\n", withNextStep(workflowError(typedKPError(err))))
 		return 1
 	}
 }

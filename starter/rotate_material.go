@@ -64,7 +64,7 @@ func rotatableInstance(ctx context.Context, id string) (catalog.Instance, error)
 		return catalog.Instance{}, err
 	}
 	defer cat.Close()
-	inst, err := cat.GetInstance(ctx, id)
+	inst, err := getInstance(ctx, cat, id)
 	if err != nil {
 		return inst, fmt.Errorf("rotate root key of instance %s: %w", id, err)
 	}

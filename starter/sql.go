@@ -67,7 +67,7 @@ func findEndpoint(ctx context.Context, instance, nodeID string) (endpoint, error
 		return endpoint{}, err
 	}
 	defer cat.Close()
-	inst, err := cat.GetInstance(ctx, instance)
+	inst, err := getInstance(ctx, cat, instance)
 	if err != nil {
 		return endpoint{}, fmt.Errorf("connect to instance %s: %w", instance, err)
 	}

@@ -105,7 +105,7 @@ func openCatalog(ctx context.Context) (*catalog.Catalog, error) {
 
 // nodesPage reads the instance and the latest report of every node.
 func nodesPage(ctx context.Context, cat *catalog.Catalog, id string) (statusOutput, error) {
-	inst, err := cat.GetInstance(ctx, id)
+	inst, err := getInstance(ctx, cat, id)
 	if err != nil {
 		return statusOutput{}, fmt.Errorf("show status of instance %s: %w", id, err)
 	}
