@@ -89,7 +89,7 @@ func runRestore(ctx context.Context, a *app, args []string) error {
 	err = a.startAndWait(ctx, "restore-"+in.InstanceID, in.InstanceID, in.RootKeyID, contract.OperationRestore,
 		contract.WorkflowRestoreFromBackup, in, &res)
 	if err != nil {
-		if workflowEnded(err) {
+		if nothingRuns(err) {
 			forget()
 		}
 		return fmt.Errorf("restore backup %s into instance %s: %w", in.BackupID, in.InstanceID, err)

@@ -51,7 +51,7 @@ func runProvision(ctx context.Context, a *app, args []string) error {
 	err = a.startAndWait(ctx, id, in.InstanceID, in.RootKeyID, contract.OperationProvision,
 		contract.WorkflowProvisionEncryptedInstance, in, &res)
 	if err != nil {
-		if workflowEnded(err) {
+		if nothingRuns(err) {
 			forget()
 		}
 		return fmt.Errorf("provision instance %s: %w", in.InstanceID, err)
@@ -78,7 +78,7 @@ func (a *app) printProvision(out provisionOutput, asJSON bool) error {
 // the operator, and returns its SCRAM verifier: the password itself never
 // reaches a workflow. forget removes a password this call made, for a
 // provision whose workflow ended in failure (and so left no instance to
-// log in to: workflowEnded); a wait that ended without the outcome keeps
+// log in to: nothingRuns); a wait that ended without the outcome keeps
 // it, as the workflow may run on with its verifier.
 func adminVerifier(instance string) (verifier string, forget func(), err error) {
 	c, made, err := ensureCredentials(instance)

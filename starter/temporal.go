@@ -60,7 +60,7 @@ func searchAttributes(instanceID, rootKeyID, operation string) []temporal.Search
 func (a *app) startAndWait(ctx context.Context, id, instanceID, rootKeyID, operation, name string, in, out any) error {
 	c, err := dialTemporal()
 	if err != nil {
-		return err
+		return unreachedError{err}
 	}
 	defer c.Close()
 	return a.runWorkflow(ctx, c, startOptions(id, instanceID, rootKeyID, operation), name, in, out)
@@ -105,13 +105,21 @@ type endedError struct{ error }
 
 func (e endedError) Unwrap() error { return e.error }
 
-// workflowEnded reports whether err is the failure of a workflow that
-// ended. Only then may a command undo what it prepared for the workflow
-// (a provision's admin password): a running one still uses it, and the
+// unreachedError is a failure to reach Temporal at all: no workflow was
+// started.
+type unreachedError struct{ error }
+
+func (e unreachedError) Unwrap() error { return e.error }
+
+// nothingRuns reports whether err says that no workflow runs with what the
+// command prepared for it: the workflow ended, or the starter never reached
+// Temporal to start it. Only then may the command undo what it prepared (a
+// provision's admin password): a running workflow still uses it, and the
 // same command run again attaches to it.
-func workflowEnded(err error) bool {
-	var e endedError
-	return errors.As(err, &e)
+func nothingRuns(err error) bool {
+	var ended endedError
+	var unreached unreachedError
+	return errors.As(err, &ended) || errors.As(err, &unreached)
 }
 
 // workflowError reduces a workflow failure to its typed error's message.

@@ -39,7 +39,7 @@ func waitEndingIn(t *testing.T, ctx context.Context, err error) error {
 // again, which attaches to it.
 func TestRunWorkflow_OnlyAnEndedWorkflowIsEnded(t *testing.T) {
 	failed := fmt.Errorf("get result: %w", &temporal.WorkflowExecutionError{})
-	require.True(t, workflowEnded(waitEndingIn(t, context.Background(), failed)), "a failed workflow ended")
+	require.True(t, nothingRuns(waitEndingIn(t, context.Background(), failed)), "a failed workflow ended")
 	for name, err := range map[string]error{
 		"temporal down":        serviceerror.NewUnavailable("connection refused"),
 		"retries expired":      context.DeadlineExceeded,
@@ -47,7 +47,7 @@ func TestRunWorkflow_OnlyAnEndedWorkflowIsEnded(t *testing.T) {
 	} {
 		got := waitEndingIn(t, context.Background(), err)
 		require.ErrorIs(t, got, err, name)
-		require.False(t, workflowEnded(got), "%s: the workflow may run on", name)
+		require.False(t, nothingRuns(got), "%s: the workflow may run on", name)
 		require.Contains(t, got.Error(), "workflow provision-orders", name)
 		require.Contains(t, got.Error(), "run the same command again", name)
 	}
@@ -55,7 +55,8 @@ func TestRunWorkflow_OnlyAnEndedWorkflowIsEnded(t *testing.T) {
 	cancel()
 	got := waitEndingIn(t, ctx, serviceerror.NewCanceled("context canceled"))
 	require.ErrorIs(t, got, context.Canceled, "interrupted")
-	require.False(t, workflowEnded(got), "interrupted: the workflow may run on")
+	require.False(t, nothingRuns(got), "interrupted: the workflow may run on")
 	require.Contains(t, withNextStep(got).Error(), "run the same command again", "interrupted")
-	require.False(t, workflowEnded(errors.New("start ProvisionEncryptedInstance: unavailable")), "a failed start")
+	require.False(t, nothingRuns(errors.New("start ProvisionEncryptedInstance: unavailable")), "a failed start")
+	require.True(t, nothingRuns(unreachedError{errors.New("dial temporal: connection refused")}), "Temporal never reached")
 }
