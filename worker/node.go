@@ -61,7 +61,9 @@ func parseNodeFlags(args []string) (nodeFlags, error) {
 // change checked in, so that Key Protect being slow or down delays those
 // nodes only. When Key Protect
 // cannot even open the payload codec, the agent is ready all the same and
-// does the rest once it opens. On a graceful stop it takes its nodes down
+// does the rest once it opens. Once ready it keeps its nodes' servers
+// running: one whose postmaster died is restarted and the new report
+// checked in (node.Agent.Watch). On a graceful stop it takes its nodes down
 // as a host shutting down does (servers stopped, fscrypt keys removed).
 func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	f, err := parseNodeFlags(args)
@@ -108,9 +110,15 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 		logger.Info("ready", "taskQueue", agent.TaskQueue(), "payload_codec", "waiting for Key Protect")
 		go func() { defer close(recovered); a.later(rctx, lazy) }()
 	}
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		agent.Watch(rctx, func(reports []contract.NodeReport) error { return checkIn(rctx, c, agent, reports) })
+	}()
 	<-ctx.Done()
 	stopRecover()
 	<-recovered
+	<-watched
 	w.Stop()
 	if err := agent.Shutdown(context.Background()); err != nil {
 		logger.Error("take nodes down", "error", err)
