@@ -23,10 +23,11 @@ const (
 // so every committed transaction is there again, and a standby streams
 // again from where it stopped. Each restart is logged (ids, no secrets)
 // and its report handed to record, which sends it to the control plane as
-// Recover's does; a report that says the node does not serve yet (a
-// standby not streaming) is made again each round and handed on when it
-// changes. A server that fails to start is tried again with backoff, up
-// to watchMaxWait apart, and reported error.
+// Recover's does (Watch waits for record before its next round: bound
+// it); a report that says the node does not serve yet (a standby not
+// streaming) is made again each round and handed on when it changes. A
+// server that fails to start is tried again with backoff, up to
+// watchMaxWait apart, and reported error.
 //
 // Watch never fights the work that takes a node down on purpose: it looks
 // at a node only when the node's lock is free (an activity holding it is

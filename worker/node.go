@@ -23,8 +23,14 @@ import (
 )
 
 // checkInTimeout bounds the wait for the control plane to record the
-// agent's host and start-up reports.
-const checkInTimeout = 2 * time.Minute
+// agent's host and start-up reports; watchCheckInTimeout, for the reports
+// of restarted servers, which node.Agent.Watch waits for before its next
+// round: a control plane that does not answer delays restarts by that much
+// at most (the reports are sent again the next round).
+const (
+	checkInTimeout      = 2 * time.Minute
+	watchCheckInTimeout = 20 * time.Second
+)
 
 // nodeFlags are the settings of `worker node`.
 type nodeFlags struct {
@@ -113,7 +119,11 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	watched := make(chan struct{})
 	go func() {
 		defer close(watched)
-		agent.Watch(rctx, func(reports []contract.NodeReport) error { return checkIn(rctx, c, agent, reports) })
+		agent.Watch(rctx, func(reports []contract.NodeReport) error {
+			ctx, cancel := context.WithTimeout(rctx, watchCheckInTimeout)
+			defer cancel()
+			return checkIn(ctx, c, agent, reports)
+		})
 	}()
 	<-ctx.Done()
 	stopRecover()
