@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -136,12 +137,23 @@ func serversUnder(root string) []string {
 // match.
 func postmasters(match func(dataDir string) bool) []string {
 	var found []string
+	for _, dir := range postmasterPids(match) {
+		found = append(found, dir)
+	}
+	return found
+}
+
+// postmasterPids maps the pid of each running postgres server whose data
+// directory matches to that directory.
+func postmasterPids(match func(dataDir string) bool) map[int]string {
+	found := map[int]string{}
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
 		b, err := os.ReadFile(p)
 		args := strings.Split(string(b), "\x00")
 		if err == nil && len(args) > 2 && strings.HasSuffix(args[0], "/postgres") && args[1] == "-D" && match(args[2]) {
-			found = append(found, args[2])
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+			found[pid] = args[2]
 		}
 	}
 	return found

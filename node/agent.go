@@ -15,6 +15,7 @@ import (
 	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/encryption"
 	"github.com/byokflow/byokflow/node/fscrypt"
+	"github.com/byokflow/byokflow/node/pgserver"
 )
 
 // hostPattern is what a host name must look like: it becomes part of a task
@@ -109,6 +110,11 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if a.now == nil {
 		a.now = time.Now
+	}
+	if a.pgBin == "" {
+		// Found once, not at every server built (Watch builds them every
+		// few seconds); not found, each server step reports it as before.
+		a.pgBin, _ = pgserver.FindBin()
 	}
 	a.log = a.log.With("host", cfg.Host)
 	return a, nil

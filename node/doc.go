@@ -33,8 +33,9 @@
 // Node agents hold no catalog connection: activities return their reports
 // and the workflow records them through the control plane; the reports of
 // Pending and Recover (recover.go), which bring the nodes back in the
-// background after a start, reach it through a workflow the agent's main
-// starts.
+// background after a start, and of Watch (watch.go), which restarts a
+// server whose postmaster died, reach it through a workflow the agent's
+// main starts.
 //
 // Every activity classifies its failure once, at its boundary (errors.go,
 // and storageError and serverError for fscrypt and PostgreSQL): permanent

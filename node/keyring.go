@@ -39,13 +39,7 @@ func newKeyring() *keyring {
 // attempt still runs (or two activities for one node) cannot interleave.
 // It gives up when ctx ends.
 func (r *keyring) lock(ctx context.Context, n nodeRef) (unlock func(), err error) {
-	r.mu.Lock()
-	ch, ok := r.locks[n]
-	if !ok {
-		ch = make(chan struct{}, 1)
-		r.locks[n] = ch
-	}
-	r.mu.Unlock()
+	ch := r.lockOf(n)
 	select {
 	case ch <- struct{}{}:
 		return func() { <-ch }, nil
@@ -54,12 +48,47 @@ func (r *keyring) lock(ctx context.Context, n nodeRef) (unlock func(), err error
 	}
 }
 
+// tryLock takes the per-node lock only if it is free at once: background
+// work (Watch) steps aside for the activity that holds it.
+func (r *keyring) tryLock(n nodeRef) (unlock func(), ok bool) {
+	ch := r.lockOf(n)
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, true
+	default:
+		return nil, false
+	}
+}
+
+// lockOf returns the node's lock, making it once.
+func (r *keyring) lockOf(n nodeRef) chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ch, ok := r.locks[n]
+	if !ok {
+		ch = make(chan struct{}, 1)
+		r.locks[n] = ch
+	}
+	return ch
+}
+
 // get returns the node's live key, if any.
 func (r *keyring) get(n nodeRef) (liveKey, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k, ok := r.live[n]
 	return k, ok
+}
+
+// liveNodes lists the nodes whose DEK is in memory.
+func (r *keyring) liveNodes() []nodeRef {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]nodeRef, 0, len(r.live))
+	for n := range r.live {
+		out = append(out, n)
+	}
+	return out
 }
 
 // put makes k the node's live key, destroying a different one it replaces.

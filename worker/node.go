@@ -23,8 +23,14 @@ import (
 )
 
 // checkInTimeout bounds the wait for the control plane to record the
-// agent's host and start-up reports.
-const checkInTimeout = 2 * time.Minute
+// agent's host and start-up reports; watchCheckInTimeout, for the reports
+// of restarted servers, which node.Agent.Watch waits for before its next
+// round: a control plane that does not answer delays restarts by that much
+// at most (the reports are sent again the next round).
+const (
+	checkInTimeout      = 2 * time.Minute
+	watchCheckInTimeout = 20 * time.Second
+)
 
 // nodeFlags are the settings of `worker node`.
 type nodeFlags struct {
@@ -62,7 +68,9 @@ func parseNodeFlags(args []string) (nodeFlags, error) {
 // nodes only. Once the payload codec is open, it renews its host's
 // liveness lease every few seconds (lease.go). When Key Protect
 // cannot even open the payload codec, the agent is ready all the same and
-// does the rest once it opens. On a graceful stop it takes its nodes down
+// does the rest once it opens. Once ready it keeps its nodes' servers
+// running: one whose postmaster died is restarted and the new report
+// checked in (node.Agent.Watch). On a graceful stop it takes its nodes down
 // as a host shutting down does (servers stopped, fscrypt keys removed).
 func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 	f, err := parseNodeFlags(args)
@@ -111,10 +119,12 @@ func runNode(ctx context.Context, logger *slog.Logger, args []string) error {
 		logger.Info("ready", "taskQueue", agent.TaskQueue(), "payload_codec", "waiting for Key Protect")
 		go func() { defer close(recovered); a.later(rctx, lazy) }()
 	}
+	watched := a.startWatch(rctx)
 	<-ctx.Done()
 	stopRecover()
 	<-recovered
 	<-leased
+	<-watched
 	w.Stop()
 	if err := agent.Shutdown(context.Background()); err != nil {
 		logger.Error("take nodes down", "error", err)

@@ -127,3 +127,19 @@ func (a *nodeStart) later(ctx context.Context, lazy *codec.Lazy) {
 	}()
 	a.agent.Recover(ctx, func(reports []contract.NodeReport) error { return checkIn(ctx, a.c, a.agent, reports) })
 }
+
+// startWatch keeps the agent's servers running until ctx ends
+// (node.Agent.Watch), checking in each report of a restart; the channel
+// closes when it has stopped.
+func (a *nodeStart) startWatch(ctx context.Context) <-chan struct{} {
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		a.agent.Watch(ctx, func(reports []contract.NodeReport) error {
+			cctx, cancel := context.WithTimeout(ctx, watchCheckInTimeout)
+			defer cancel()
+			return checkIn(cctx, a.c, a.agent, reports)
+		})
+	}()
+	return watched
+}
