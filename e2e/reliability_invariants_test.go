@@ -152,6 +152,10 @@ func (s *Stack) requireNoOrphans(t *testing.T, known map[string]bool) {
 		entries, err := os.ReadDir(v.Dir)
 		require.NoError(t, err)
 		for _, e := range entries {
+			if e.Name() == "run" { // the agent's socket directories (node/storage.go)
+				s.requireNoOrphanSockets(t, h, filepath.Join(v.Dir, "run"), known)
+				continue
+			}
 			if e.IsDir() && e.Name() != "lost+found" && !strings.HasPrefix(e.Name(), ".") {
 				require.True(t, known[e.Name()], "directory %s on host %s belongs to no instance", e.Name(), h)
 			}
