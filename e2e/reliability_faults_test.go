@@ -26,18 +26,18 @@ type faultsPlan struct {
 }
 
 // faultsPlanNow is the plan of this run: 6 workflows, 2 chains at once,
-// and a 5-second outage in make test; 50 workflows, 8 chains at once, and a 30-second outage in
-// the full suite.
+// and a 5-second outage in make test; 50 workflows, all 8 chains at once
+// (one round of provisions), and a 30-second outage in the full suite.
 func faultsPlanNow() faultsPlan {
 	if relFull() {
-		return faultsPlan{parallel: 8, outage: 30 * time.Second, chains: []string{"life", "restore", "shred",
-			"life", "life", "restore", "life", "shred", "life", "life"}}
+		return faultsPlan{parallel: 8, outage: 30 * time.Second,
+			chains: []string{"life", "restore", "shred", "life", "life", "shred", "life", "life"}}
 	}
 	return faultsPlan{parallel: 2, outage: 5 * time.Second, chains: []string{"pause", "shred"}}
 }
 
 // chainLen is the number of workflows of each kind of chain.
-var chainLen = map[string]int{"life": 6, "restore": 4, "shred": 3, "pause": 3}
+var chainLen = map[string]int{"life": 8, "restore": 4, "shred": 3, "pause": 3}
 
 func (p faultsPlan) workflows() int {
 	n := 0
@@ -144,7 +144,7 @@ func (m *faultsMix) runChain(i int) {
 }
 
 // steps are a chain's workflows. life: provision, rotate, backup,
-// suspend, resume, rotate. restore: provision, backup, restore into a new
+// suspend, resume, rotate, backup, rotate. restore: provision, backup, restore into a new
 // instance under a second key, rotate the copy. shred: provision, rotate,
 // shred (which destroys the chain's root key). pause: provision, suspend,
 // resume.
@@ -161,7 +161,8 @@ func (m *faultsMix) steps(chain, key, key2 string) []func() bool {
 	}
 	switch chain {
 	case "life":
-		return []func() bool{provision, rotate(name, key), backup, on("suspend"), on("resume"), rotate(name, key)}
+		return []func() bool{provision, rotate(name, key), backup, on("suspend"), on("resume"), rotate(name, key),
+			backup, rotate(name, key)}
 	case "restore":
 		restore := func() bool {
 			return m.run("restore", []string{key, key2}, nil, "restore", "--backup", b.BackupID, "--instance", copyName, "--root-key", key2,
