@@ -55,7 +55,7 @@ func (a *Agent) restore(ctx context.Context, n nodeRef) (contract.NodeReport, er
 // does: each server is stopped and each fscrypt key removed from the
 // kernel, so no node's data stays readable after the agent is gone; up to
 // shutdownParallel nodes at once, so a host with many nodes goes down in
-// about the time of a few server stops. Key slots stay; the next Start
+// about the time of one server stop. Key slots stay; the next Start
 // brings the nodes back. Call it before Close.
 func (a *Agent) Shutdown(ctx context.Context) error {
 	refs, err := a.slots.List()
