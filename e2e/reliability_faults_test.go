@@ -41,8 +41,8 @@ func faultsPlanNow() faultsPlan {
 // chainLen is the number of workflows of each kind of chain.
 var chainLen = map[string]int{"life": 8, "restore": 4, "shred": 3, "pause": 3}
 
-func (p faultsPlan) workflows() int {
-	n := 0
+// workflows is how many workflows the plan runs.
+func (p faultsPlan) workflows() (n int) {
 	for _, c := range p.chains {
 		n += chainLen[c]
 	}
@@ -79,7 +79,6 @@ func TestReliability_KPFaults(t *testing.T) {
 
 // faultsMix runs a plan's chains and keeps what they did.
 type faultsMix struct {
-	t          *testing.T
 	s          *Stack
 	plan       faultsPlan
 	keys       [][2]string // per chain: its root key and its restore's
@@ -102,7 +101,7 @@ type mixOp struct {
 
 // newFaultsMix creates the chains' root keys (before any fault).
 func newFaultsMix(t *testing.T, s *Stack, plan faultsPlan) *faultsMix {
-	m := &faultsMix{t: t, s: s, plan: plan, rotations: map[string]int{}, outageOver: make(chan struct{})}
+	m := &faultsMix{s: s, plan: plan, rotations: map[string]int{}, outageOver: make(chan struct{})}
 	kpc := s.Emu.OperatorClient(t)
 	for i := range plan.chains {
 		var pair [2]string
@@ -223,8 +222,7 @@ func (m *faultsMix) begin() {
 	if m.started != m.plan.workflows()/2+1 {
 		return
 	}
-	emu := m.s.Emu.Server
-	before := emu.FaultedResponses()
+	emu, before := m.s.Emu.Server, m.s.Emu.Server.FaultedResponses()
 	m.outageFrom = time.Now()
 	emu.SetFaults(emu.Faults().OutageFor(m.outageFrom, m.plan.outage))
 	time.AfterFunc(m.plan.outage, func() {
