@@ -36,6 +36,7 @@ func (s *Server) injectFault(w *statusWriter, r *http.Request, rt route) bool {
 
 // writeFault answers with the error shape of the API that was called.
 func (s *Server) writeFault(w *statusWriter, r *http.Request, rt route, status int) {
+	s.faulted.inc(rt.op)
 	w.Header().Set("Retry-After", "1")
 	msg := "Injected fault: the emulator is configured to fail this request"
 	switch rt.kind {

@@ -19,6 +19,7 @@ type Server struct {
 	master   cipher.AEAD
 	tokens   *tokens
 	stats    *stats
+	faulted  *stats // requests answered with an injected fault
 	faults   atomic.Pointer[Faults]
 	activity *activityLog
 	drops    drops
@@ -39,7 +40,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, stats: newStats()}
+	s := &Server{cfg: cfg, log: cfg.Logger, stats: newStats(), faulted: newStats()}
 	if err := s.loadSecrets(); err != nil {
 		return nil, err
 	}

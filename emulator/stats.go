@@ -86,12 +86,9 @@ func (s *stats) inc(op string) {
 	}
 }
 
-// Stats returns how many requests each operation received since start (or
-// ResetStats), including those answered with an error or an injected
-// fault. Operations never called are absent. Keys are the Op* constants.
-func (s *Server) Stats() map[string]int64 {
+func (s *stats) snapshot() map[string]int64 {
 	out := map[string]int64{}
-	for op, c := range s.stats.counts {
+	for op, c := range s.counts {
 		if n := c.Load(); n != 0 {
 			out[op] = n
 		}
@@ -99,10 +96,27 @@ func (s *Server) Stats() map[string]int64 {
 	return out
 }
 
-// ResetStats sets every counter, and DroppedResponses, back to zero.
-func (s *Server) ResetStats() {
-	for _, c := range s.stats.counts {
+func (s *stats) reset() {
+	for _, c := range s.counts {
 		c.Store(0)
 	}
+}
+
+// Stats returns how many requests each operation received since start (or
+// ResetStats), including those answered with an error or an injected
+// fault. Operations never called are absent. Keys are the Op* constants.
+func (s *Server) Stats() map[string]int64 { return s.stats.snapshot() }
+
+// FaultedResponses returns how many requests of each operation were
+// answered with an injected fault (429, 503 or the outage's 503; see
+// Faults) since start (or ResetStats): Key Protect's, IAM's and the token
+// endpoint's alike. Operations never faulted are absent.
+func (s *Server) FaultedResponses() map[string]int64 { return s.faulted.snapshot() }
+
+// ResetStats sets every counter, FaultedResponses and DroppedResponses
+// back to zero.
+func (s *Server) ResetStats() {
+	s.stats.reset()
+	s.faulted.reset()
 	s.drops.reset()
 }

@@ -94,7 +94,7 @@ func (t scheduleTarget) options(s *scheduleSpec) client.ScheduleOptions {
 // to the new spec and action (so running a command again, or `make
 // stack`, converges rather than fails).
 func (a *app) createOrUpdate(ctx context.Context, t scheduleTarget, s *scheduleSpec) error {
-	c, err := dialTemporal()
+	c, err := dialTemporal(ctx)
 	if err != nil {
 		return err
 	}

@@ -75,7 +75,7 @@ func runSchedules(ctx context.Context, a *app, args []string) error {
 	if err := parse(fs, args, nil); err != nil {
 		return err
 	}
-	c, err := dialTemporal()
+	c, err := dialTemporal(ctx)
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func scheduleHandle(ctx context.Context, fs *flag.FlagSet, args []string) (clien
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := dialTemporal()
+	c, err := dialTemporal(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

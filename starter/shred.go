@@ -60,7 +60,7 @@ func runApprove(ctx context.Context, a *app, args []string) error {
 	if err := parse(fs, args, map[string]*string{"workflow": workflowID}); err != nil {
 		return err
 	}
-	c, err := dialTemporal()
+	c, err := dialTemporal(ctx)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -17,12 +18,20 @@ import (
 	"github.com/byokflow/byokflow/internal/temporalenv"
 )
 
+// codecWait is how long the starter waits out Key Protect or IAM being
+// unavailable when it opens the payload codec, before it gives up.
+const codecWait = 2 * time.Minute
+
 // dialTemporal connects with the Temporal settings of the environment and
 // the payload codec (BYOK_CODEC_KEYRING; BYOK_CODEC=off for none), keeping
-// the SDK's informational logging off the operator's terminal.
-func dialTemporal() (client.Client, error) {
+// the SDK's informational logging off the operator's terminal. While Key
+// Protect or IAM is unavailable it retries opening the codec for up to
+// codecWait (until ctx ends), saying so on stderr.
+func dialTemporal(ctx context.Context) (client.Client, error) {
 	return temporalenv.Dial(quietLogger{}, func() (converter.PayloadCodec, error) {
-		c, err := codec.FromEnv(context.Background(), nil)
+		c, err := codec.FromEnvWaiting(ctx, nil, codecWait, func(err error, wait time.Duration) {
+			fmt.Fprintf(os.Stderr, "%v: retrying in %s\n", err, wait)
+		})
 		if errors.Is(err, codec.ErrOff) {
 			return nil, nil
 		}
@@ -58,7 +67,7 @@ func searchAttributes(instanceID, rootKeyID, operation string) []temporal.Search
 // startAndWait dials Temporal, starts workflow name under id and waits for
 // its result.
 func (a *app) startAndWait(ctx context.Context, id, instanceID, rootKeyID, operation, name string, in, out any) error {
-	c, err := dialTemporal()
+	c, err := dialTemporal(ctx)
 	if err != nil {
 		return unreachedError{err}
 	}
