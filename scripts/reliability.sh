@@ -27,7 +27,7 @@ started=$(date -u '+%Y-%m-%d %H:%M UTC')
 t0=$(date +%s)
 status=0
 BYOK_RELIABILITY=full BYOK_RELIABILITY_REPORT="$table" \
-  go test -count=1 -timeout 50m -run '^Test(Reliability|Recovery)_' -v ./e2e 2>&1 | tee "$LOGS/reliability.log" |
+  go test -count=1 -timeout 100m -run '^Test(Reliability|Recovery)_' -v ./e2e 2>&1 | tee "$LOGS/reliability.log" |
   grep -E '^(=== RUN|--- (PASS|FAIL)|\s+--- (PASS|FAIL)|PASS|FAIL|ok|panic)' || true
 grep -q '^ok ' "$LOGS/reliability.log" || status=1
 
