@@ -68,9 +68,10 @@ func (s *Stack) requireInvariants(t *testing.T, ex relExpect) {
 	}
 }
 
-// requireWhole: a live instance's nodes all serve (or all are suspended,
-// by the operator or the customer's key), and Key Protect holds exactly
-// one registration of it.
+// requireWhole: a live instance's nodes all serve, active (or
+// rewrap_required, when the key was rotated for another instance), or all
+// are suspended (by the operator or the customer's key), and Key Protect
+// holds exactly one registration of it.
 func (s *Stack) requireWhole(t *testing.T, cat *catalog.Catalog, in catalog.Instance) {
 	t.Helper()
 	nodes, err := cat.LatestStatus(context.Background(), in.ID)
@@ -82,7 +83,12 @@ func (s *Stack) requireWhole(t *testing.T, cat *catalog.Catalog, in catalog.Inst
 	} else {
 		require.Len(t, running, in.NodeCount, "instance %s: one server per node", in.ID)
 		for _, n := range nodes {
-			require.Equal(t, catalog.KeyActive, n.State, "instance %s node %s: %s", in.ID, n.NodeID, n.Detail)
+			// rewrap_required serves too: another instance on the same
+			// root key rotated it, and this one's rewrap is the
+			// reconciliation's (or `starter rotate --rewrap-only`).
+			require.Contains(t, []catalog.KeyState{catalog.KeyActive, catalog.KeyRewrapRequired}, n.State,
+				"instance %s node %s: %s", in.ID, n.NodeID, n.Detail)
+			require.True(t, n.ServerUp, "instance %s node %s serves", in.ID, n.NodeID)
 		}
 	}
 	for _, n := range nodes {
