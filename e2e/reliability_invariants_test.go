@@ -217,8 +217,10 @@ func (s *Stack) requireNoSecrets(t *testing.T, instances []catalog.Instance) {
 	for i, in := range instances {
 		ids[i] = in.ID
 	}
-	raw := rawClient(t)
-	places := append(append(append(s.histories(t, raw, ids, false), s.histories(t, raw, ids, true)...),
-		s.logs(t)...), s.catalogRows(t)...)
+	places := append(s.logs(t), s.catalogRows(t)...)
+	if len(ids) > 0 { // no instance, no query: an empty one would list every test's workflows
+		raw := rawClient(t)
+		places = append(append(places, s.histories(t, raw, ids, false)...), s.histories(t, raw, ids, true)...)
+	}
 	require.Empty(t, findSecrets(s.secrets(t), places), "secrets found")
 }
