@@ -100,8 +100,14 @@ func (w *Wrapper) UnwrapKey(ctx context.Context, wk encryption.WrappedKey, aad [
 		return dek, nil, nil
 	}
 	version, err := w.newestVersion(ctx, wk.RootKeyID)
+	if errors.Is(err, encryption.ErrKMSUnavailable) {
+		// A transient failure must not pass for "no newer version": a
+		// rewrap would report the node done under the old one. Retry.
+		dek.Destroy()
+		return nil, nil, err
+	}
 	if err != nil || version == wk.KeyVersion {
-		return dek, nil, nil
+		return dek, nil, nil // metadata refused for good: the offer is dropped, the DEK is good
 	}
 	return dek, &encryption.WrappedKey{RootKeyID: wk.RootKeyID, KeyVersion: version, Ciphertext: rewrapped}, nil
 }

@@ -126,6 +126,22 @@ func TestWrapper_UnwrapKey_MetadataFailureDropsRewrapOffer(t *testing.T) {
 	requireSameKey(t, dek, got)
 }
 
+// TestWrapper_UnwrapKey_MetadataUnavailableIsAnError: a rewrap offer whose
+// version Key Protect cannot tell right now (503) fails the unwrap as
+// unavailable, to be retried, rather than passing for "no newer version"
+// (a node's rewrap would report it done under the old version).
+func TestWrapper_UnwrapKey_MetadataUnavailableIsAnError(t *testing.T) {
+	_, b64 := testDEK(t)
+	w, _ := newTestWrapper(t, map[string]reply{
+		unwrapPath: {http.StatusOK, `{"plaintext":"` + b64 + `","ciphertext":"Y3QtdjI="}`},
+		metaPath:   errorReply(http.StatusServiceUnavailable, "Service Unavailable", "SERVICE_UNAVAILABLE_ERR"),
+	})
+	got, rewrapped, err := w.UnwrapKey(context.Background(), encryption.WrappedKey{RootKeyID: rootKeyID, KeyVersion: "version-1"}, nil)
+	require.ErrorIs(t, err, encryption.ErrKMSUnavailable)
+	require.Nil(t, got)
+	require.Nil(t, rewrapped)
+}
+
 func TestWrapper_UnwrapKey_BadPlaintextIsAnError(t *testing.T) {
 	cases := map[string]string{
 		"not base64": "%%%not-base64%%%",
