@@ -53,6 +53,8 @@ type backupDoc struct {
 	RootKeyID  string `json:"rootKeyId"`
 	KeyVersion string `json:"keyVersion"`
 	State      string `json:"state"`
+	// FileDeletedAt is set once a pruned backup's file is deleted.
+	FileDeletedAt string `json:"fileDeletedAt"`
 }
 
 // dataStack starts a stack with the worker and node agents a, b, c, and the

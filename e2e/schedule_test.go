@@ -92,7 +92,7 @@ func TestSchedules_RotationBackupRetentionAndFleet(t *testing.T) {
 		var list []backupDoc
 		eventuallyWithin(t, 2*time.Minute, "the old backup pruned", func() bool {
 			s.mustJSON(&list, "backups", "--instance", b, "--json")
-			return len(list) == 2 && list[0].State == "pruned"
+			return len(list) == 2 && list[0].State == "pruned" && list[0].FileDeletedAt != ""
 		})
 		require.Equal(t, old.BackupID, list[0].BackupID)
 		require.Equal(t, "complete", list[1].State, "the backup the run made is kept")

@@ -19,6 +19,11 @@ type backupRow struct {
 	RootKeyID  string `json:"rootKeyId"`
 	KeyVersion string `json:"keyVersion"`
 	CreatedAt  string `json:"createdAt"`
+	// PrunedAt is when retention crypto-erased the backup; FileDeletedAt
+	// when its file was then deleted from the backup store. A pruned
+	// backup without FileDeletedAt is finished by the schedule's next run.
+	PrunedAt      string `json:"prunedAt,omitempty"`
+	FileDeletedAt string `json:"fileDeletedAt,omitempty"`
 }
 
 // runBackups lists an instance's backups and their key lineage.
@@ -43,7 +48,8 @@ func runBackups(ctx context.Context, a *app, args []string) error {
 	}
 	rows := make([]backupRow, 0, len(backups))
 	for _, b := range backups {
-		rows = append(rows, backupRow{b.ID, string(b.State), b.Bytes, b.SHA256, b.RootKeyID, b.KeyVersionID, rfc3339(b.CreatedAt)})
+		rows = append(rows, backupRow{b.ID, string(b.State), b.Bytes, b.SHA256, b.RootKeyID, b.KeyVersionID,
+			rfc3339(b.CreatedAt), rfc3339Ptr(b.PrunedAt), rfc3339Ptr(b.FileDeletedAt)})
 	}
 	if *asJSON {
 		return a.printJSON(rows)
