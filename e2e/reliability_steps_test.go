@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/byokflow/byokflow/contract"
 	"github.com/byokflow/byokflow/internal/crashpoint"
 )
 
@@ -104,18 +106,61 @@ func (s *Stack) crashAt(t *testing.T, proc, hold, workflowID string, run func() 
 	done := run()
 	c := rawClient(t)
 	eventuallyWithin(t, 2*time.Minute, workflowID+" to run "+hold, func() bool {
-		return running(context.Background(), c, workflowID, activity)
+		return running(context.Background(), c, workflowID, activity) && (proc != "worker" || s.journaled())
 	})
 	s.kill(proc)
 	s.startProc(proc)
 	back := time.Now()
 	select {
 	case err := <-done:
-		return err, time.Since(back)
+		took := time.Since(back)
+		if err == nil && proc == "worker" {
+			// The restarted worker failed the attempt its journal held, so
+			// Temporal retried it at once, not after its heartbeat timeout.
+			require.Contains(t, retryCauses(t, c, workflowID, activity), contract.RetryTypeAttemptAbandoned,
+				"why %s of %s was retried after the crash", activity, workflowID)
+		}
+		return err, took
 	case <-time.After(4 * time.Minute):
 		t.Fatalf("%s did not finish within 4 minutes of %s's restart (crash at %s)", workflowID, proc, hold)
 		return nil, 0
 	}
+}
+
+// journaled reports whether the control worker's attempt journal holds an
+// attempt (BYOK_WORKER_STATE_DIR of the stack).
+func (s *Stack) journaled() bool {
+	entries, _ := filepath.Glob(filepath.Join(s.dataDir, "worker", "attempts", "*.token"))
+	return len(entries) > 0
+}
+
+// retryCauses returns, for every retried attempt of activity in the
+// workflow tree rooted at workflowID, why its previous attempt ended: the
+// application error's type, or "timeout TYPE".
+func retryCauses(t *testing.T, c client.Client, workflowID, activity string) []string {
+	t.Helper()
+	var causes []string
+	scheduled := map[int64]bool{}
+	for _, e := range history(t, c, workflowID) {
+		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == activity {
+			scheduled[e.GetEventId()] = true
+		}
+		if a := e.GetActivityTaskStartedEventAttributes(); a != nil && scheduled[a.GetScheduledEventId()] && a.GetAttempt() > 1 {
+			f := a.GetLastFailure()
+			switch {
+			case f.GetApplicationFailureInfo() != nil:
+				causes = append(causes, f.GetApplicationFailureInfo().GetType())
+			case f.GetTimeoutFailureInfo() != nil:
+				causes = append(causes, "timeout "+f.GetTimeoutFailureInfo().GetTimeoutType().String())
+			default:
+				causes = append(causes, f.GetMessage())
+			}
+		}
+		if ch := e.GetChildWorkflowExecutionStartedEventAttributes(); ch != nil {
+			causes = append(causes, retryCauses(t, c, ch.GetWorkflowExecution().GetWorkflowId(), activity)...)
+		}
+	}
+	return causes
 }
 
 // startProc starts proc ("worker" or "node-H") as the stack does.

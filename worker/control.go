@@ -79,11 +79,14 @@ func controlJournal() (*supervise.Journal, [][]byte, error) {
 // Key Protect calls carry its workflow run's correlation id, and package
 // supervise heartbeats (and, with j, journals) its attempts. Test builds
 // (-tags byoktest) can hold one step for the reliability suite's crashes
-// (package crashpoint); production builds add nothing there.
+// (package crashpoint); production builds add nothing there. The hold is
+// the innermost interceptor, so a held attempt is heartbeated and
+// journaled as any other: a crash there recovers as a real one would.
 func activityWorkerOptions(j *supervise.Journal) worker.Options {
-	opts := worker.Options{Interceptors: append([]interceptor.WorkerInterceptor{correlation.Interceptor()},
-		crashpoint.Interceptors()...)}
-	return supervise.WorkerOptions(opts, j)
+	opts := supervise.WorkerOptions(worker.Options{
+		Interceptors: []interceptor.WorkerInterceptor{correlation.Interceptor()}}, j)
+	opts.Interceptors = append(opts.Interceptors, crashpoint.Interceptors()...)
+	return opts
 }
 
 // serve starts w, calls polling once w polls (the recovery that needs a
