@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,8 +36,7 @@ func (s *Stack) health(t *testing.T, instance string) healthDoc {
 
 // requireCompensated asserts a provision that failed after recording its
 // instance undid it all: the record is failed (kept for audit) or gone,
-// and no key slot, admin password, node directory, server or Key Protect
-// registration of it is left.
+// and nothing else of it is left (requireNoFootprint).
 func (s *Stack) requireCompensated(t *testing.T, keyID, instance string) {
 	t.Helper()
 	if r := s.Starter("status", "--instance", instance, "--json"); r.Code == 0 {
@@ -47,16 +44,7 @@ func (s *Stack) requireCompensated(t *testing.T, keyID, instance string) {
 		require.NoError(t, json.Unmarshal([]byte(r.Stdout), &doc), r.Stdout)
 		require.Equal(t, "failed", doc.State, "the record of %s after its failed provision", instance)
 	}
-	require.Empty(t, s.slotFiles(instance), "key slots left for %s", instance)
-	_, err := os.Stat(filepath.Join(s.dataDir, "credentials", instance+".pgpass"))
-	require.ErrorIs(t, err, fs.ErrNotExist, "an admin password kept for %s, which does not exist", instance)
-	require.Empty(t, s.nodeFiles(instance), "node directories left for %s", instance)
-	require.Empty(t, servers(instance), "servers left running for %s", instance)
-	regs, err := s.Emu.OperatorClient(t).ListRegistrations(context.Background(), keyID, "")
-	require.NoError(t, err, "list registrations of key %s", keyID)
-	for _, reg := range regs.Registrations {
-		require.NotContains(t, reg.ResourceCrn, instance, "registration left for %s", instance)
-	}
+	s.requireNoFootprint(t, keyID, instance)
 }
 
 // hostDown takes host h down as a lost machine goes: its node agent and

@@ -163,12 +163,19 @@ func (s *Stack) keyInAnotherKPInstance(t *testing.T) string {
 	return key.ID
 }
 
-// requireNothingLeft asserts a failed provision left no catalog row, key
-// slot, node directory, running server or registration behind.
+// requireNothingLeft asserts a failed provision left no catalog row and
+// nothing else of it (requireNoFootprint).
 func (s *Stack) requireNothingLeft(t *testing.T, keyID, instance string) {
 	t.Helper()
 	r := s.Starter("status", "--instance", instance)
 	require.NotEqual(t, 0, r.Code, "catalog still knows %s:\n%s", instance, r.Stdout)
+	s.requireNoFootprint(t, keyID, instance)
+}
+
+// requireNoFootprint asserts no key slot, admin password, node directory,
+// running server or Key Protect registration of instance is left.
+func (s *Stack) requireNoFootprint(t *testing.T, keyID, instance string) {
+	t.Helper()
 	require.Empty(t, s.slotFiles(instance), "key slots left for %s", instance)
 	_, err := os.Stat(filepath.Join(s.dataDir, "credentials", instance+".pgpass"))
 	require.ErrorIs(t, err, fs.ErrNotExist, "an admin password kept for %s, which does not exist", instance)

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/byokflow/byokflow/catalog"
 	"github.com/byokflow/byokflow/emulator"
+	"github.com/byokflow/byokflow/node"
 	"github.com/byokflow/byokflow/node/fscrypt"
 )
 
@@ -165,8 +164,7 @@ func (s *Stack) requireNoOrphans(t *testing.T, known map[string]bool) {
 				require.True(t, known[e.Name()], "directory %s on host %s belongs to no instance", e.Name(), h)
 				nodes, _ := os.ReadDir(filepath.Join(v.Dir, e.Name()))
 				for _, n := range nodes {
-					sum := sha256.Sum256([]byte(e.Name() + "/" + n.Name()))
-					sockets[hex.EncodeToString(sum[:6])] = true
+					sockets[filepath.Base(node.SocketDir(v.Dir, e.Name(), n.Name()))] = true
 				}
 			}
 		}

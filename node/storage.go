@@ -34,9 +34,16 @@ type nodeDirs struct {
 
 func (a *Agent) dirsOf(n nodeRef) nodeDirs {
 	root := filepath.Join(a.storage, n.InstanceID, n.NodeID)
-	sum := sha256.Sum256([]byte(n.InstanceID + "/" + n.NodeID))
 	return nodeDirs{root: root, data: filepath.Join(root, "data"), pgdata: filepath.Join(root, "data", "pgdata"),
-		socket: filepath.Join(a.storage, "run", hex.EncodeToString(sum[:6])), meta: filepath.Join(root, "node.json")}
+		socket: SocketDir(a.storage, n.InstanceID, n.NodeID), meta: filepath.Join(root, "node.json")}
+}
+
+// SocketDir is the directory of the unix socket of node nodeID of
+// instance instanceID on storage root storage: run/ and a short hash of
+// the two ids, since a socket's path may not exceed 107 bytes.
+func SocketDir(storage, instanceID, nodeID string) string {
+	sum := sha256.Sum256([]byte(instanceID + "/" + nodeID))
+	return filepath.Join(storage, "run", hex.EncodeToString(sum[:6]))
 }
 
 // nodeMeta is what the agent remembers of a node's server between starts.
