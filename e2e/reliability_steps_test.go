@@ -106,7 +106,7 @@ func (s *Stack) crashAt(t *testing.T, proc, hold, workflowID string, run func() 
 	done := run()
 	c := rawClient(t)
 	eventuallyWithin(t, 2*time.Minute, workflowID+" to run "+hold, func() bool {
-		return running(context.Background(), c, workflowID, activity) && (proc != "worker" || s.journaled())
+		return running(context.Background(), c, workflowID, activity) && s.journaled(proc)
 	})
 	s.kill(proc)
 	s.startProc(proc)
@@ -114,8 +114,8 @@ func (s *Stack) crashAt(t *testing.T, proc, hold, workflowID string, run func() 
 	select {
 	case err := <-done:
 		took := time.Since(back)
-		if err == nil && proc == "worker" {
-			// The restarted worker failed the attempt its journal held, so
+		if err == nil {
+			// The restarted process failed the attempt its journal held, so
 			// Temporal retried it at once, not after its heartbeat timeout.
 			require.Contains(t, retryCauses(t, c, workflowID, activity), contract.RetryTypeAttemptAbandoned,
 				"why %s of %s was retried after the crash", activity, workflowID)
@@ -127,10 +127,11 @@ func (s *Stack) crashAt(t *testing.T, proc, hold, workflowID string, run func() 
 	}
 }
 
-// journaled reports whether the control worker's attempt journal holds an
-// attempt (BYOK_WORKER_STATE_DIR of the stack).
-func (s *Stack) journaled() bool {
-	entries, _ := filepath.Glob(filepath.Join(s.dataDir, "worker", "attempts", "*.token"))
+// journaled reports whether the attempt journal of proc holds an attempt:
+// the control worker's in its BYOK_WORKER_STATE_DIR, an agent's in its
+// --data-dir.
+func (s *Stack) journaled(proc string) bool {
+	entries, _ := filepath.Glob(filepath.Join(s.dataDir, proc, "attempts", "*.token"))
 	return len(entries) > 0
 }
 
