@@ -54,7 +54,11 @@ up_postgres() {
       -o "-p $BYOK_PG_PORT -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null ||
       { tail -n 20 "$data/server.log" >&2; die "PostgreSQL did not start (log: $data/server.log)"; }
   fi
-  echo "postgres://postgres@127.0.0.1:$BYOK_PG_PORT/postgres?sslmode=disable" >"$pg_url_file"
+  # The port the cluster listens on: one started earlier with another
+  # BYOK_PG_PORT keeps its own (line 4 of postmaster.pid).
+  local port
+  port=$(sed -n 4p "$data/postmaster.pid" 2>/dev/null)
+  echo "postgres://postgres@127.0.0.1:${port:-$BYOK_PG_PORT}/postgres?sslmode=disable" >"$pg_url_file"
 }
 
 up_temporal() {
