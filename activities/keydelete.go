@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	kp "github.com/IBM/keyprotect-go-client"
+	"go.temporal.io/sdk/activity"
 
 	"github.com/byokflow/byokflow/contract"
 )
@@ -90,7 +91,7 @@ func (a *Activities) DeleteRootKey(ctx context.Context, in contract.DeleteRootKe
 		}
 		res.AlreadyDeleted = true
 	case isKP && f.has(codeAuthorizationsNot):
-		return res, dualAuthPending(op, f)
+		return res, dualAuthPending(op, f, attemptOf(ctx))
 	case isKP && f.has(codePrevKeyDel):
 		return res, deletionBlocked(op, f)
 	case err != nil:
@@ -121,13 +122,22 @@ func destroyedKey(ctx context.Context, keys KeyAdmin, keyID string, op kpOp, ref
 }
 
 // dualAuthPending is the retryable error of a dual-auth key whose deletion
-// no second user authorized yet.
-func dualAuthPending(op kpOp, f kpFailure) error {
+// no second user authorized yet, on the deletion's attempt-th attempt: it
+// asks Temporal to wait a while before the next (contract.NewDualAuthPending).
+func dualAuthPending(op kpOp, f kpFailure, attempt int32) error {
 	msg := fmt.Sprintf("%s: waiting for the second authorization of the key deletion (%s): a second user "+
 		"with Manager on Key Protect instance %s must approve it (`ibmcloud kp key schedule-delete %s`, "+
 		"which sets the key for deletion); byokflow keeps retrying until then",
 		op.subject(), f, op.instance, op.keyID)
-	return contract.NewRetryableError(contract.RetryTypeDualAuthPending, msg, nil)
+	return contract.NewDualAuthPending(msg, attempt)
+}
+
+// attemptOf is the attempt of the activity ctx runs, 1 outside one.
+func attemptOf(ctx context.Context) int32 {
+	if !activity.IsActivity(ctx) {
+		return 1
+	}
+	return activity.GetInfo(ctx).Attempt
 }
 
 // deletionBlocked is the error of a key protecting a resource with a

@@ -123,6 +123,7 @@ func TestDeleteRootKey_DualAuthWaitsForSecondUser(t *testing.T) {
 		require.False(t, appErr.NonRetryable(), "the workflow's retry policy waits")
 		require.Contains(t, appErr.Message(), "waiting for the second authorization of the key deletion")
 		require.Contains(t, appErr.Message(), "ibmcloud kp key schedule-delete "+key.ID)
+		require.Equal(t, time.Minute, appErr.NextRetryDelay(), "Key Protect is asked again in a minute")
 	}
 	require.NoError(t, err)
 	require.False(t, res.AlreadyDeleted)

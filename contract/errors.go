@@ -2,6 +2,7 @@ package contract
 
 import (
 	"errors"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 )
@@ -155,6 +156,28 @@ func NonRetryableErrorTypes() []string {
 // lower case, in "verb object: cause" form, names the ids and says what to do.
 func NewError(errType, message string, cause error) error {
 	return temporal.NewNonRetryableApplicationError(message, errType, cause)
+}
+
+// DualAuthRetryDelay is how long a root key deletion that Key Protect
+// refused for want of its second authorization waits before it asks again,
+// after its attempt-th attempt: a minute, doubling up to 15 minutes. The
+// delay rides on the error (NextRetryDelay), so the step's other failures
+// (a worker that died, a 503) are retried at the usual pace.
+func DualAuthRetryDelay(attempt int32) time.Duration {
+	const first, most = time.Minute, 15 * time.Minute
+	d := first
+	for i := int32(1); i < attempt && d < most; i++ {
+		d *= 2
+	}
+	return min(d, most)
+}
+
+// NewDualAuthPending returns the retryable RetryTypeDualAuthPending error
+// of a deletion's attempt-th attempt, retried after
+// DualAuthRetryDelay(attempt). Its message follows NewError's rules.
+func NewDualAuthPending(message string, attempt int32) error {
+	return temporal.NewApplicationErrorWithOptions(message, RetryTypeDualAuthPending,
+		temporal.ApplicationErrorOptions{NextRetryDelay: DualAuthRetryDelay(attempt)})
 }
 
 // NewRetryableError returns an application error of errType that Temporal

@@ -41,10 +41,6 @@ const (
 	// control worker's attempt is retried after this, not after its
 	// StartToClose.
 	controlHeartbeat = 10 * time.Second
-	// keyDeletionFirstWait and keyDeletionMaxWait space the retries of a
-	// root key deletion waiting for a second user's authorization.
-	keyDeletionFirstWait = time.Minute
-	keyDeletionMaxWait   = 15 * time.Minute
 )
 
 // retryPolicy retries transient failures with backoff and never retries the
@@ -110,21 +106,27 @@ func withDataNode(ctx workflow.Context, n contract.NodePlacement, deadline time.
 
 // withKeyDeletion returns ctx with the options of the root key deletion:
 // a dual-auth key's deletion fails, retryably, until a second user
-// authorizes it, so its retries are spaced widely and last up to wait.
-// The attempt count is set only so high that the wait, not the count,
-// ends the retries.
+// authorizes it, so its retries last up to wait. The refusal itself says
+// how long to wait before asking again (contract.DualAuthRetryDelay: a
+// minute, doubling to 15); any other failure, a killed worker's attempt
+// included, is retried at the usual pace.
 func withKeyDeletion(ctx workflow.Context, wait time.Duration) workflow.Context {
-	wait = max(wait, controlScheduleToClose)
-	policy := retryPolicy()
-	policy.InitialInterval, policy.MaximumInterval = keyDeletionFirstWait, keyDeletionMaxWait
-	policy.MaximumAttempts = int32(min(wait/keyDeletionFirstWait+1, math.MaxInt32))
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:              contract.ControlTaskQueue,
 		StartToCloseTimeout:    controlStartToClose,
 		HeartbeatTimeout:       controlHeartbeat,
-		ScheduleToCloseTimeout: wait,
-		RetryPolicy:            policy,
+		ScheduleToCloseTimeout: max(wait, controlScheduleToClose),
+		RetryPolicy:            keyDeletionRetryPolicy(),
 	})
+}
+
+// keyDeletionRetryPolicy is retryPolicy with no count of attempts that
+// could end the wait first (0 means as much on a server, but the SDK's
+// test environment caps 0 at 10 attempts).
+func keyDeletionRetryPolicy() *temporal.RetryPolicy {
+	p := retryPolicy()
+	p.MaximumAttempts = math.MaxInt32
+	return p
 }
 
 // nodeQueue is the task queue of n, derived from its host when the catalog

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -84,12 +85,10 @@ func TestWithKeyDeletion_WaitsUpToTheApprovalTimeout(t *testing.T) {
 	opts := optionsOf(t, func(ctx workflow.Context) workflow.Context { return withKeyDeletion(ctx, 24*time.Hour) })
 	require.Equal(t, contract.ControlTaskQueue, opts.TaskQueue)
 	require.Equal(t, 24*time.Hour, opts.ScheduleToCloseTimeout)
-	require.Equal(t, time.Minute, opts.RetryPolicy.InitialInterval)
-	require.Equal(t, 15*time.Minute, opts.RetryPolicy.MaximumInterval)
-	require.EqualValues(t, 24*60+1, opts.RetryPolicy.MaximumAttempts, "the wait, not the count, ends the retries")
+	require.Equal(t, time.Second, opts.RetryPolicy.InitialInterval, "a dead worker's attempt is retried at once")
+	require.EqualValues(t, math.MaxInt32, opts.RetryPolicy.MaximumAttempts, "the wait, not the count, ends the retries")
 	require.NotContains(t, opts.RetryPolicy.NonRetryableErrorTypes, contract.RetryTypeDualAuthPending)
 
 	short := optionsOf(t, func(ctx workflow.Context) workflow.Context { return withKeyDeletion(ctx, time.Minute) })
 	require.Equal(t, controlScheduleToClose, short.ScheduleToCloseTimeout, "never shorter than any control activity")
-	require.EqualValues(t, 31, short.RetryPolicy.MaximumAttempts)
 }

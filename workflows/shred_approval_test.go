@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 
 	"github.com/byokflow/byokflow/contract"
 )
@@ -141,10 +142,11 @@ func (h *harness) mockDualAuth(authorizedAt time.Duration) {
 		s.DualAuthDelete = true
 		return s, nil
 	}).Once()
-	h.on(contract.ActivityDeleteRootKey, func(context.Context, contract.DeleteRootKeyInput) (contract.DeleteRootKeyResult, error) {
+	h.on(contract.ActivityDeleteRootKey, func(ctx context.Context, _ contract.DeleteRootKeyInput) (contract.DeleteRootKeyResult, error) {
 		if authorizedAt == 0 || h.env.Now().Before(t0.Add(authorizedAt)) {
-			return contract.DeleteRootKeyResult{}, contract.NewRetryableError(contract.RetryTypeDualAuthPending,
-				"delete root key orders-root: waiting for the second authorization of the key deletion", nil)
+			return contract.DeleteRootKeyResult{}, contract.NewDualAuthPending(
+				"delete root key orders-root: waiting for the second authorization of the key deletion",
+				activity.GetInfo(ctx).Attempt)
 		}
 		return contract.DeleteRootKeyResult{}, nil
 	})
@@ -195,4 +197,35 @@ func countOf(calls []string, name string) int {
 		}
 	}
 	return n
+}
+
+// A deletion attempt lost to a dead worker is retried at once: only Key
+// Protect's refusal for want of the second authorization waits minutes.
+func TestShred_KeyDeletionRetriesALostAttemptAtOnce(t *testing.T) {
+	h := newHarness(t)
+	var at []time.Time
+	h.on(contract.ActivityDeleteRootKey, func(ctx context.Context, _ contract.DeleteRootKeyInput) (contract.DeleteRootKeyResult, error) {
+		at = append(at, h.env.Now())
+		if activity.GetInfo(ctx).Attempt == 1 {
+			return contract.DeleteRootKeyResult{}, contract.NewRetryableError(contract.RetryTypeAttemptAbandoned,
+				"run activity attempt: the worker running it died", nil)
+		}
+		return contract.DeleteRootKeyResult{}, nil
+	})
+	h.mockShred()
+
+	h.env.ExecuteWorkflow(contract.WorkflowCryptoShred, shredInput())
+
+	require.True(t, h.shredResult().KeyDeleted)
+	require.Len(t, at, 2)
+	require.LessOrEqual(t, at[1].Sub(at[0]), 2*time.Second, "the lost attempt retried at the usual pace")
+}
+
+func TestDualAuthRetryDelay_AMinuteDoublingToFifteen(t *testing.T) {
+	var got []time.Duration
+	for attempt := int32(1); attempt <= 6; attempt++ {
+		got = append(got, contract.DualAuthRetryDelay(attempt))
+	}
+	require.Equal(t, []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute,
+		15 * time.Minute, 15 * time.Minute}, got)
 }
