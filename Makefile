@@ -11,7 +11,7 @@ run:
 test:
 	@scripts/test.sh
 
-## reliability: the whole reliability suite (crashes, faults, lost hosts, bad input, fuzzing, load; up to 30 min); prints the table and writes docs/reliability.md
+## reliability: the whole reliability suite (crashes, faults, lost hosts, bad input, fuzzing, load; about 31 min on 2 cores); prints the table and writes docs/reliability.md
 reliability:
 	@scripts/reliability.sh
 
