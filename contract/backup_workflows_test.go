@@ -85,3 +85,12 @@ func TestNewRetryableError_IsRetriedAndTyped(t *testing.T) {
 	require.False(t, appErr.NonRetryable())
 	require.NotContains(t, NonRetryableErrorTypes(), RetryTypeDualAuthPending)
 }
+
+func TestDualAuthRetryDelay_AMinuteDoublingToFifteen(t *testing.T) {
+	var got []time.Duration
+	for attempt := int32(1); attempt <= 6; attempt++ {
+		got = append(got, DualAuthRetryDelay(attempt))
+	}
+	require.Equal(t, []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute,
+		15 * time.Minute, 15 * time.Minute}, got)
+}

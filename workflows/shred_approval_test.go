@@ -220,12 +220,3 @@ func TestShred_KeyDeletionRetriesALostAttemptAtOnce(t *testing.T) {
 	require.Len(t, at, 2)
 	require.LessOrEqual(t, at[1].Sub(at[0]), 2*time.Second, "the lost attempt retried at the usual pace")
 }
-
-func TestDualAuthRetryDelay_AMinuteDoublingToFifteen(t *testing.T) {
-	var got []time.Duration
-	for attempt := int32(1); attempt <= 6; attempt++ {
-		got = append(got, contract.DualAuthRetryDelay(attempt))
-	}
-	require.Equal(t, []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute,
-		15 * time.Minute, 15 * time.Minute}, got)
-}
