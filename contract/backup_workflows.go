@@ -24,11 +24,14 @@ const (
 var backupIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // BackupID is the id of the backup of instanceID started at at: the
-// instance id and the UTC time to the second, for example
-// "orders-db-20300102T030405". A workflow derives it from workflow.Now, so
-// every retry of the run finds the same record.
+// instance id and the UTC time to the millisecond, for example
+// "orders-db-20300102T030405.678". A workflow derives it from
+// workflow.Now, so every retry of the run finds the same record; backups
+// of one instance hold its lock one after the other, so two never share
+// a millisecond (to the second, a backup started in the second the
+// previous one ended was refused).
 func BackupID(instanceID string, at time.Time) string {
-	return instanceID + "-" + at.UTC().Format("20060102T150405")
+	return instanceID + "-" + at.UTC().Format("20060102T150405.000")
 }
 
 // ValidateBackupID checks that id looks like a backup id.
@@ -37,7 +40,7 @@ func ValidateBackupID(id string) error {
 		return nil
 	}
 	return fmt.Errorf("validate backup id %q: give the id of a backup, as `starter backups` "+
-		"lists it, for example \"orders-db-20300102T030405\"", id)
+		"lists it, for example \"orders-db-20300102T030405.678\"", id)
 }
 
 // BackupInput is the input of WorkflowBackupInstance.

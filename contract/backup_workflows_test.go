@@ -8,14 +8,14 @@ import (
 	"go.temporal.io/sdk/temporal"
 )
 
-func TestBackupID_InstanceAndUTCSecond(t *testing.T) {
-	at := time.Date(2030, 1, 2, 3, 4, 5, 999, time.FixedZone("CET", 3600))
+func TestBackupID_InstanceAndUTCMillisecond(t *testing.T) {
+	at := time.Date(2030, 1, 2, 3, 4, 5, 678_900_000, time.FixedZone("CET", 3600))
 
 	id := BackupID("orders-db", at)
 
-	require.Equal(t, "orders-db-20300102T020405", id)
+	require.Equal(t, "orders-db-20300102T020405.678", id)
 	require.NoError(t, ValidateBackupID(id))
-	require.NotEqual(t, id, BackupID("orders-db", at.Add(time.Second)))
+	require.NotEqual(t, id, BackupID("orders-db", at.Add(time.Millisecond)), "two backups in one second differ")
 }
 
 func TestValidateBackupID_Cases(t *testing.T) {

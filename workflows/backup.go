@@ -35,7 +35,7 @@ func BackupInstance(ctx workflow.Context, in contract.BackupInput) (res contract
 	}
 	primary := inst.Nodes[0]
 	track.nodes(inst.Nodes[:1])
-	id := contract.BackupID(in.InstanceID, workflow.Now(ctx))
+	id := newBackupID(ctx, in.InstanceID)
 	undo := undoOf(contract.OperationBackup, in.InstanceID)
 	undo.subject = id
 	defer func() {
@@ -103,4 +103,15 @@ func completeBackupInput(in contract.BackupInput, id, rootKeyID string,
 		Location: out.Location, Bytes: out.Bytes, SHA256: out.SHA256, RootKeyID: rootKeyID,
 		KeyVersionID: out.KeyVersionID, WrappedDEK: out.WrappedDEK, AAD: contract.BackupAAD(id),
 		RequestedBy: in.RequestedBy}
+}
+
+// newBackupID is the new backup's id, contract.BackupID of now; a run
+// started before ids had milliseconds keeps the id to the second it
+// already recorded.
+func newBackupID(ctx workflow.Context, instanceID string) string {
+	now := workflow.Now(ctx)
+	if workflow.GetVersion(ctx, versionBackupIDMillis, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return instanceID + "-" + now.UTC().Format("20060102T150405")
+	}
+	return contract.BackupID(instanceID, now)
 }

@@ -7,12 +7,13 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/byokflow/byokflow/contract"
 )
 
 // backupID is the id BackupInstance derives from the start time t0.
-const backupID = "orders-db-20300102T030405"
+const backupID = "orders-db-20300102T030405.000"
 
 // activeInstance is the catalog record of orders-db, active at v1.
 func activeInstance() contract.LoadInstanceResult {
@@ -62,6 +63,21 @@ func TestBackup_HappyPath(t *testing.T) {
 		BackupID: backupID, InstanceID: instanceID, Location: backupID + ".byok", Bytes: 8192, SHA256: "c0ffee",
 		RootKeyID: rootKeyID, KeyVersionID: "v1", WrappedDEK: []byte("wrapped-backup-dek"),
 		AAD: contract.BackupAAD(backupID), RequestedBy: "alice"})
+}
+
+// A run started before backup ids had milliseconds replays with the id
+// it recorded then, to the second.
+func TestBackup_RunFromBeforeMillisecondIdsKeepsItsId(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnGetVersion(versionBackupIDMillis, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	h.mockBackup()
+
+	h.env.ExecuteWorkflow(contract.WorkflowBackupInstance, backupInput())
+
+	require.NoError(t, h.env.GetWorkflowError())
+	h.env.AssertActivityCalled(t, contract.ActivityCreateBackupRecord, mock.Anything, contract.CreateBackupRecordInput{
+		BackupID: "orders-db-20300102T030405", InstanceID: instanceID, RootKeyID: rootKeyID, KeyVersionID: "v1",
+		RequestedBy: "alice"})
 }
 
 func TestBackup_NodeFailureMarksRecordFailed(t *testing.T) {

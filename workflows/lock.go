@@ -17,6 +17,9 @@ const (
 	// versionNeedsAttention: a failed compensation marks the instance, and
 	// a re-run finishes what it left.
 	versionNeedsAttention = "needs-attention"
+	// versionBackupIDMillis: a backup's id has the millisecond, not only
+	// the second, of its start.
+	versionBackupIDMillis = "backup-id-millis"
 )
 
 // beginLocked is begin for a workflow that works on one instance: after
