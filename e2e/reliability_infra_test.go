@@ -185,18 +185,13 @@ func infraRetrying(p *workflowpb.PendingActivityInfo) bool {
 	return p.GetAttempt() > 1 && p.GetLastFailure() != nil
 }
 
-// infraRetried returns, per activity type of workflow id, the
+// infraRetried returns, per activity type of the workflow tree of id, the
 // attempts beyond the first its completed activities took.
 func infraRetried(t *testing.T, c client.Client, id string) map[string]int64 {
 	t.Helper()
-	types, retried := map[int64]string{}, map[string]int64{}
-	for _, e := range history(t, c, id) {
-		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
-			types[e.GetEventId()] = a.GetActivityType().GetName()
-		}
-		if a := e.GetActivityTaskStartedEventAttributes(); a != nil && a.GetAttempt() > 1 {
-			retried[types[a.GetScheduledEventId()]] += int64(a.GetAttempt() - 1)
-		}
+	retried := map[string]int64{}
+	for _, r := range retriesOf(t, c, id) {
+		retried[r.Activity] += int64(r.Attempt - 1)
 	}
 	return retried
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	failurepb "go.temporal.io/api/failure/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/byokflow/byokflow/contract"
@@ -24,28 +26,77 @@ type step struct {
 	Queue    string
 }
 
+// walkTree calls fn on every event of the workflow tree rooted at
+// workflowID, in history order, descending into a child where it started;
+// fn gets the id of the workflow whose history holds the event.
+func walkTree(t *testing.T, c client.Client, workflowID string, fn func(workflowID string, e *historypb.HistoryEvent)) {
+	t.Helper()
+	for _, e := range history(t, c, workflowID) {
+		fn(workflowID, e)
+		if ch := e.GetChildWorkflowExecutionStartedEventAttributes(); ch != nil {
+			walkTree(t, c, ch.GetWorkflowExecution().GetWorkflowId(), fn)
+		}
+	}
+}
+
 // stepsOf returns the steps of the workflow tree rooted at workflowID
 // (its children's included), each once, in the order they were first
 // scheduled, read from the histories.
 func stepsOf(t *testing.T, c client.Client, workflowID string) []step {
 	t.Helper()
 	var out []step
-	for _, e := range history(t, c, workflowID) {
+	walkTree(t, c, workflowID, func(_ string, e *historypb.HistoryEvent) {
 		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
 			st := step{a.GetActivityType().GetName(), a.GetTaskQueue().GetName()}
 			if !slices.Contains(out, st) {
 				out = append(out, st)
 			}
 		}
-		if ch := e.GetChildWorkflowExecutionStartedEventAttributes(); ch != nil {
-			for _, st := range stepsOf(t, c, ch.GetWorkflowExecution().GetWorkflowId()) {
-				if !slices.Contains(out, st) {
-					out = append(out, st)
-				}
-			}
-		}
-	}
+	})
 	return out
+}
+
+// retry is a retried activity attempt: its type, its attempt number and
+// why the attempt before it ended (the application error's type, or
+// "timeout TYPE").
+type retry struct {
+	Activity string
+	Attempt  int32
+	Cause    string
+}
+
+// retriesOf returns every retried activity attempt of the workflow tree
+// rooted at workflowID that completed, as its histories record them.
+func retriesOf(t *testing.T, c client.Client, workflowID string) []retry {
+	t.Helper()
+	type scheduled struct {
+		workflowID string
+		eventID    int64
+	}
+	types := map[scheduled]string{}
+	var out []retry
+	walkTree(t, c, workflowID, func(id string, e *historypb.HistoryEvent) {
+		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
+			types[scheduled{id, e.GetEventId()}] = a.GetActivityType().GetName()
+		}
+		if a := e.GetActivityTaskStartedEventAttributes(); a != nil && a.GetAttempt() > 1 {
+			out = append(out, retry{types[scheduled{id, a.GetScheduledEventId()}], a.GetAttempt(), failureCause(a.GetLastFailure())})
+		}
+	})
+	return out
+}
+
+// failureCause names why an attempt failed: the application error's type,
+// "timeout TYPE", or the message.
+func failureCause(f *failurepb.Failure) string {
+	switch {
+	case f.GetApplicationFailureInfo() != nil:
+		return f.GetApplicationFailureInfo().GetType()
+	case f.GetTimeoutFailureInfo() != nil:
+		return "timeout " + f.GetTimeoutFailureInfo().GetTimeoutType().String()
+	default:
+		return f.GetMessage()
+	}
 }
 
 // onQueue keeps the steps that run on queue (or, with not, elsewhere).
@@ -136,29 +187,13 @@ func (s *Stack) journaled(proc string) bool {
 }
 
 // retryCauses returns, for every retried attempt of activity in the
-// workflow tree rooted at workflowID, why its previous attempt ended: the
-// application error's type, or "timeout TYPE".
+// workflow tree rooted at workflowID, why its previous attempt ended.
 func retryCauses(t *testing.T, c client.Client, workflowID, activity string) []string {
 	t.Helper()
 	var causes []string
-	scheduled := map[int64]bool{}
-	for _, e := range history(t, c, workflowID) {
-		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == activity {
-			scheduled[e.GetEventId()] = true
-		}
-		if a := e.GetActivityTaskStartedEventAttributes(); a != nil && scheduled[a.GetScheduledEventId()] && a.GetAttempt() > 1 {
-			f := a.GetLastFailure()
-			switch {
-			case f.GetApplicationFailureInfo() != nil:
-				causes = append(causes, f.GetApplicationFailureInfo().GetType())
-			case f.GetTimeoutFailureInfo() != nil:
-				causes = append(causes, "timeout "+f.GetTimeoutFailureInfo().GetTimeoutType().String())
-			default:
-				causes = append(causes, f.GetMessage())
-			}
-		}
-		if ch := e.GetChildWorkflowExecutionStartedEventAttributes(); ch != nil {
-			causes = append(causes, retryCauses(t, c, ch.GetWorkflowExecution().GetWorkflowId(), activity)...)
+	for _, r := range retriesOf(t, c, workflowID) {
+		if r.Activity == activity {
+			causes = append(causes, r.Cause)
 		}
 	}
 	return causes
