@@ -164,12 +164,8 @@ func NewError(errType, message string, cause error) error {
 // delay rides on the error (NextRetryDelay), so the step's other failures
 // (a worker that died, a 503) are retried at the usual pace.
 func DualAuthRetryDelay(attempt int32) time.Duration {
-	const first, most = time.Minute, 15 * time.Minute
-	d := first
-	for i := int32(1); i < attempt && d < most; i++ {
-		d *= 2
-	}
-	return min(d, most)
+	doublings := min(max(attempt-1, 0), 4) // 16 minutes already passes the most
+	return min(time.Minute<<doublings, 15*time.Minute)
 }
 
 // NewDualAuthPending returns the retryable RetryTypeDualAuthPending error

@@ -111,22 +111,17 @@ func withDataNode(ctx workflow.Context, n contract.NodePlacement, deadline time.
 // minute, doubling to 15); any other failure, a killed worker's attempt
 // included, is retried at the usual pace.
 func withKeyDeletion(ctx workflow.Context, wait time.Duration) workflow.Context {
+	policy := retryPolicy()
+	// No count of attempts ends the wait first (0 means as much on a
+	// server, but the SDK's test environment caps 0 at 10 attempts).
+	policy.MaximumAttempts = math.MaxInt32
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:              contract.ControlTaskQueue,
 		StartToCloseTimeout:    controlStartToClose,
 		HeartbeatTimeout:       controlHeartbeat,
 		ScheduleToCloseTimeout: max(wait, controlScheduleToClose),
-		RetryPolicy:            keyDeletionRetryPolicy(),
+		RetryPolicy:            policy,
 	})
-}
-
-// keyDeletionRetryPolicy is retryPolicy with no count of attempts that
-// could end the wait first (0 means as much on a server, but the SDK's
-// test environment caps 0 at 10 attempts).
-func keyDeletionRetryPolicy() *temporal.RetryPolicy {
-	p := retryPolicy()
-	p.MaximumAttempts = math.MaxInt32
-	return p
 }
 
 // nodeQueue is the task queue of n, derived from its host when the catalog
